@@ -1,0 +1,3 @@
+"""Core of the campaign orchestrator: settings, the working-day calendar, periods, the CLI."""
+
+TIMEZONE = "Asia/Shanghai"
