@@ -7,6 +7,7 @@ reminder policy and accountability rules all come from the catalog file and are 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -98,13 +99,40 @@ class Indicator(Model):
     threshold: float
     unit: str
     scope: Scope
-    applies_to: str | None = Field(default=None, description="Which units or people, e.g. 贫困村, 1633 名原重度贫困人口")
-    population: int | None = Field(default=None, ge=0, description="Size of the population the target is about")
+    applies_to: str | None = Field(
+        default=None, description="Which units or people, e.g. 贫困村, 1633 名原重度贫困人口"
+    )
+    population: int | None = Field(
+        default=None, ge=0, description="Size of the population the target is about"
+    )
     share_of_units: float | None = Field(
         default=None, gt=0, le=100, description="Percent of the units that must meet the threshold"
     )
     deadline: MonthDay | None = None
     text: str = Field(description="The seed's own words for this target")
+    per: Frequency | None = Field(
+        default=None,
+        description="Period the target is measured over, e.g. 入户率 100% 每季度; omitted: the year",
+    )
+    deadline_year: int | None = Field(
+        default=None,
+        ge=2000,
+        le=2100,
+        description="Year of `deadline` when it is not the campaign year (2020 年底前)",
+    )
+
+    @field_validator("deadline")
+    @classmethod
+    def _deadline_md(cls, v: str | None) -> str | None:
+        return None if v is None else _month_day(v)
+
+    @model_validator(mode="after")
+    def _deadline_year(self) -> Indicator:
+        if self.deadline_year is not None and self.deadline is None:
+            raise ValueError("deadline_year needs a deadline (the month-day in that year)")
+        if self.per is Frequency.EVENT:
+            raise ValueError("per: 事件 has no period; use a calendar frequency")
+        return self
 
 
 class Quota(Model):
@@ -124,7 +152,9 @@ class DueRule(Model):
         default="following", description="If the anchor day is not a working day, move it this way"
     )
     time: str = Field(default="17:30", description="Local time of day (Asia/Shanghai)")
-    grace_workdays: int = Field(default=0, ge=0, le=20, description="Working days after due before it is flagged")
+    grace_workdays: int = Field(
+        default=0, ge=0, le=20, description="Working days after due before it is flagged"
+    )
 
     @field_validator("time")
     @classmethod
@@ -141,7 +171,9 @@ class Duty(Model):
     performer: str = Field(description="Role or unit that performs it: 各乡镇, 第一书记, 扶贫办 …")
     scope: Scope = Field(description="One instance per unit of this scope per period")
     frequency: Frequency
-    wording: str | None = Field(default=None, description="Frequency exactly as written when it differs, e.g. 每半个月")
+    wording: str | None = Field(
+        default=None, description="Frequency exactly as written when it differs, e.g. 每半个月"
+    )
     quota: Quota | None = None
     evidence: str = Field(description="What completes it: 会议纪要, 签字审核的扶贫日志, 统计表 …")
     report_type: Key | None = Field(default=None, description="Report type whose rows complete instances")
@@ -150,7 +182,9 @@ class Duty(Model):
     applies_to: str | None = Field(default=None, description="Subset of units, e.g. 贫困村")
     phases: list[Key] | None = Field(default=None, description="Phases it runs in; omitted: all phases")
     due: DueRule = Field(default_factory=DueRule)
-    response_minutes: int | None = Field(default=None, gt=0, description="Event duties: deadline after the event")
+    response_minutes: int | None = Field(
+        default=None, gt=0, description="Event duties: deadline after the event"
+    )
     urgent: bool = Field(default=False, description="May be pushed in quiet hours")
     responsible: list[str] = Field(default_factory=list, description="Persons or roles answerable for it")
 
@@ -166,6 +200,17 @@ class Duty(Model):
 class Deadline(Model):
     date: MonthDay | None = None
     ongoing: bool = False
+
+    @field_validator("date")
+    @classmethod
+    def _date_md(cls, v: str | None) -> str | None:
+        return None if v is None else _month_day(v)
+
+    @model_validator(mode="after")
+    def _something(self) -> Deadline:
+        if self.date is None and not self.ongoing:
+            raise ValueError(f"a deadline needs a month-day like 06-30 or {ONGOING}")
+        return self
 
     @model_validator(mode="before")
     @classmethod
@@ -203,6 +248,8 @@ class LedgerColumn(Model):
     field: Key
     type: Literal["text", "int", "number", "date", "bool", "township", "village", "department", "person"]
     required: bool = True
+    values: list[str] | None = Field(default=None, description="Closed list of allowed values, e.g. 来源")
+    help: str | None = None
 
 
 class Rectification(Model):
@@ -231,6 +278,7 @@ class Column(Model):
     max: float | None = None
     example: str | int | float | bool | None = None
     help: str | None = None
+    values: list[str] | None = Field(default=None, description="Closed list of allowed values, e.g. 身份")
 
 
 class ReportType(Model):
@@ -238,8 +286,12 @@ class ReportType(Model):
     name: str
     description: str
     unit_field: Key = Field(description="Column naming the unit (township or village) a row is about")
-    date_field: Key | None = Field(default=None, description="Column dating the row (which period it completes)")
-    period_field: Key | None = Field(default=None, description="Column naming the period (e.g. 2018-05) instead")
+    date_field: Key | None = Field(
+        default=None, description="Column dating the row (which period it completes)"
+    )
+    period_field: Key | None = Field(
+        default=None, description="Column naming the period (e.g. 2018-05) instead"
+    )
     columns: list[Column] = Field(min_length=1)
     readings: dict[Key, Key] = Field(
         default_factory=dict, description="column field → indicator key: the row's value becomes a reading"
@@ -333,13 +385,17 @@ class Role(Model):
 
 
 class Organisation(Model):
-    divisions_file: str = Field(description="Path, relative to the catalog file, of the official divisions CSV")
+    divisions_file: str = Field(
+        description="Path, relative to the catalog file, of the official divisions CSV"
+    )
     city_code: str
     township_levels: list[str] = Field(min_length=1)
     township_requires_villages: bool = True
     village_levels: list[str] = Field(min_length=1)
     directory_file: str | None = Field(default=None, description="People and roles (names only, no contacts)")
-    supervisor: str = Field(description="The unit that receives reports and final escalations, e.g. 督查指挥中心")
+    supervisor: str = Field(
+        description="The unit that receives reports and final escalations, e.g. 督查指挥中心"
+    )
     roles: list[Role]
     departments: list[str]
 
@@ -373,7 +429,7 @@ class Plan(Model):
         if len(set(phase_keys)) != len(phase_keys):
             errors.append(f"phases: duplicate keys in {phase_keys}")
         ordered = sorted(self.phases, key=lambda p: p.window.start)
-        for a, b in zip(ordered, ordered[1:], strict=False):
+        for a, b in itertools.pairwise(ordered):
             if b.window.start <= a.window.end:
                 errors.append(f"phases: {a.key} and {b.key} overlap")
         rtypes = {r.key for r in self.report_types}
@@ -401,7 +457,9 @@ class Plan(Model):
         for ec in self.exit_criteria:
             for s in ec.slots:
                 if s.indicator and s.indicator not in ind_keys:
-                    errors.append(f"exit_criteria {ec.key} slot {s.number}: unknown indicator '{s.indicator}'")
+                    errors.append(
+                        f"exit_criteria {ec.key} slot {s.number}: unknown indicator '{s.indicator}'"
+                    )
         if self.rectification and self.rectification.phase not in phase_keys:
             errors.append(f"rectification: unknown phase '{self.rectification.phase}'")
         if errors:
@@ -416,7 +474,10 @@ class Plan(Model):
         return [d for i in self.items() for d in i.duties]
 
     def indicators(self) -> list[Indicator]:
-        return [*(x for a in self.aspects for x in a.indicators), *(x for i in self.items() for x in i.indicators)]
+        return [
+            *(x for a in self.aspects for x in a.indicators),
+            *(x for i in self.items() for x in i.indicators),
+        ]
 
     def duty(self, key: str) -> Duty:
         for d in self.duties():

@@ -21,6 +21,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -33,7 +34,31 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-TS = DateTime(timezone=True)
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on both engines.
+
+    SQLite has no time zone type and compares stored text, so every value is normalised to UTC
+    before it is written; naive values are refused rather than guessed at.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: pass an aware datetime (Asia/Shanghai or UTC)")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+TS = UTCDateTime()
 
 
 class Base(DeclarativeBase):
@@ -111,13 +136,14 @@ class Person(Base):
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(120))
     name: Mapped[str | None] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(200))  # 瓦房镇乡镇党委书记, 扶贫办康明礼: how messages address them
     role: Mapped[str] = mapped_column(String(60))
     unit_code: Mapped[str | None] = mapped_column(String(12))  # division the role is held in
     department: Mapped[str | None] = mapped_column(String(100))
 
     @property
     def display(self) -> str:
-        return self.name or self.key
+        return self.title or self.name or self.key
 
 
 class ContactChannel(Base):
@@ -256,6 +282,7 @@ class Evidence(Base):
     township_code: Mapped[str | None] = mapped_column(String(12))
     occurred_on: Mapped[dt.date | None] = mapped_column(Date)
     period_key: Mapped[str | None] = mapped_column(String(32))
+    received_at: Mapped[dt.datetime]  # when the file came in: evidence counts from then on (replays)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     data: Mapped[dict[str, Any]]
 
@@ -325,6 +352,8 @@ class Notification(Base):
     next_attempt_at: Mapped[dt.datetime]
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    claim_token: Mapped[str | None] = mapped_column(String(40))
+    claimed_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime]
     sent_at: Mapped[dt.datetime | None]
     message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))

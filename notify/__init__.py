@@ -1,0 +1,1 @@
+"""The notifier: reminders and escalations, claimed in a ledger, sent through Apprise."""

@@ -1,0 +1,1 @@
+"""From the plan to Prefect: which dates each duty has work on, schedules and deployments."""
