@@ -202,6 +202,17 @@ def demo(
     typer.echo(summary)
 
 
+@app.command()
+def up(
+    port: int = 4200,
+    demo_data: Annotated[bool, typer.Option("--demo/--no-demo", help="Seed demo data")] = True,
+) -> None:
+    """Migrate, load the plan, start the local Prefect server and serve every deployment (Ctrl-C stops)."""
+    from campaign.up import main as up_main
+
+    raise typer.Exit(up_main(port, demo_data))
+
+
 def main() -> None:
     try:
         app()

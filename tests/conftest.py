@@ -101,3 +101,31 @@ def session(engine: Engine) -> Iterator[Session]:
         s.close()
         trans.rollback()
         conn.close()
+
+
+@pytest.fixture(scope="session")
+def prefect_server() -> Iterator[None]:
+    """One Prefect test server for the whole session (it takes 15–30 s to start here)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=90):
+        yield
+
+
+@pytest.fixture
+def app_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh, migrated SQLite file that the flows use through DATABASE_URL."""
+    from campaign.settings import get_settings
+    from storage.db import engine_for
+    from storage.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'campaign.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("VAR_DIR", str(tmp_path / "var"))
+    get_settings.cache_clear()
+    engine_for.cache_clear()
+    upgrade(url)
+    yield url
+    engine_for(url).dispose()
+    get_settings.cache_clear()
+    engine_for.cache_clear()
