@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+PORT   ?= 4200
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
@@ -18,7 +19,7 @@ install: $(STAMP)
 
 ## Start everything on the embedded default (SQLite + local Prefect server + all deployments served).
 run: install
-	$(BIN)/campaign up
+	$(BIN)/campaign up --port $(PORT)
 
 ## The whole suite, on SQLite and PostgreSQL (127.0.0.1:5432, database test).
 test: install

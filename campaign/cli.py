@@ -111,8 +111,15 @@ def outbox(
                 .limit(limit)
             )
             rows = [
-                {"id": n.id, "to": p.display, "step": n.step, "status": n.status, "attempts": n.attempts,
-                 "next_attempt_at": n.next_attempt_at.astimezone(TZ).isoformat(), "error": n.last_error}
+                {
+                    "id": n.id,
+                    "to": p.display,
+                    "step": n.step,
+                    "status": n.status,
+                    "attempts": n.attempts,
+                    "next_attempt_at": n.next_attempt_at.astimezone(TZ).isoformat(),
+                    "error": n.last_error,
+                }
                 for n, p in s.execute(q).all()
             ]
         else:
@@ -120,8 +127,13 @@ def outbox(
             if recipient:
                 oq = oq.where(OutboxMessage.recipient == recipient)
             rows = [
-                {"id": m.id, "to": m.recipient, "title": m.title, "body": m.body,
-                 "at": m.created_at.astimezone(TZ).isoformat()}
+                {
+                    "id": m.id,
+                    "to": m.recipient,
+                    "title": m.title,
+                    "body": m.body,
+                    "at": m.created_at.astimezone(TZ).isoformat(),
+                }
                 for m in reversed(s.scalars(oq).all())
             ]
     if as_json:
@@ -131,8 +143,10 @@ def outbox(
         typer.echo("(nothing)")
     for r in rows:
         if failed:
-            typer.echo(f"#{r['id']} → {r['to']} [{r['step']}] {r['status']} ×{r['attempts']} "
-                       f"next {r['next_attempt_at']}: {r['error']}")
+            typer.echo(
+                f"#{r['id']} → {r['to']} [{r['step']}] {r['status']} ×{r['attempts']} "
+                f"next {r['next_attempt_at']}: {r['error']}"
+            )
         else:
             typer.echo(f"#{r['id']} {r['at']} → {r['to']}\n  {r['title']}\n  " + r["body"].replace("\n", "\n  "))
 

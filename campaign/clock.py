@@ -33,5 +33,8 @@ def resolve_as_of(value: str | dt.date | dt.datetime | None, tz: ZoneInfo = TZ) 
     scheduled = flow_run.scheduled_start_time
     if scheduled is None:
         raise ValueError("as_of is required outside a Prefect flow run")
-    return dt.datetime.fromisoformat(str(scheduled)).astimezone(tz) if not isinstance(scheduled, dt.datetime) \
+    return (
+        dt.datetime.fromisoformat(str(scheduled)).astimezone(tz)
+        if not isinstance(scheduled, dt.datetime)
         else scheduled.astimezone(tz)
+    )

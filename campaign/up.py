@@ -7,6 +7,7 @@ Ctrl-C (or SIGTERM) stops the server and the runner; nothing is left behind.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import signal
@@ -72,7 +73,7 @@ def main(port: int = PORT, seed_demo: bool = True) -> int:
     env = prefect_env(s.VAR_DIR, port)
     os.environ.update(env)
     prepare(seed_demo)
-    log = open(s.VAR_DIR / "prefect-server.log", "ab")
+    log = open(s.VAR_DIR / "prefect-server.log", "ab")  # noqa: SIM115 - outlives this block; closed in finally
     server = subprocess.Popen(
         [sys.executable, "-m", "prefect", "server", "start", "--host", HOST, "--port", str(port)],
         env={**os.environ, **env},
@@ -108,10 +109,8 @@ def _stop_group(proc: subprocess.Popen[bytes]) -> None:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=20)
     except (ProcessLookupError, subprocess.TimeoutExpired):
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         proc.wait(timeout=5)
 
 

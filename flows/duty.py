@@ -27,36 +27,35 @@ from tasks.instances import (
     overdue_instances,
 )
 
-DB_RETRIES = {"retries": 2, "retry_delay_seconds": [2, 10], "cache_policy": NONE}
-
 
 def _ctx(scope: RunScope, duty_key: str, as_of: dt.datetime) -> DutyContext:
     with session_scope() as s:
         duty_id = duty_row_id(s, scope.campaign_id, duty_key)
-    return DutyContext(scope.plan, scope.plan.duty(duty_key), duty_id, scope.campaign_id, as_of, scope.township,
-                       scope.calendar)
+    return DutyContext(
+        scope.plan, scope.plan.duty(duty_key), duty_id, scope.campaign_id, as_of, scope.township, scope.calendar
+    )
 
 
-@task(name="生成职责实例", **DB_RETRIES)
+@task(name="生成职责实例", retries=2, retry_delay_seconds=[2, 10], cache_policy=NONE)
 def materialise_instances(ctx: DutyContext) -> int:
     with session_scope() as s:
         return materialise(s, ctx)
 
 
-@task(name="收集上报材料", **DB_RETRIES)
+@task(name="收集上报材料", retries=2, retry_delay_seconds=[2, 10], cache_policy=NONE)
 def gather_evidence(ctx: DutyContext) -> int:
     with session_scope() as s:
         return complete_from_evidence(s, ctx)
 
 
-@task(name="标记逾期", **DB_RETRIES)
+@task(name="标记逾期", retries=2, retry_delay_seconds=[2, 10], cache_policy=NONE)
 def flag_overdue_instances(ctx: DutyContext) -> list[dict[str, Any]]:
     with session_scope() as s:
         flag_overdue(s, ctx)
         return overdue_instances(s, ctx)
 
 
-@task(name="生成提醒", **DB_RETRIES)
+@task(name="生成提醒", retries=2, retry_delay_seconds=[2, 10], cache_policy=NONE)
 def queue_reminders(ctx: DutyContext) -> int:
     with session_scope() as s:
         return plan_notifications(s, ctx)

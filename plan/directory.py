@@ -13,7 +13,6 @@ from typing import Any
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from plan.load import _loc
 from plan.schema import Key, Model, Plan, Scope
 
 UNIT_CODE = re.compile(r"^\d{12}$")
@@ -128,9 +127,7 @@ class RoleSlot(Model):
             units = [h.unit_code or h.unit for h in self.holders]
             dupes = sorted({u for u in units if units.count(u) > 1})
             if dupes:
-                raise ValueError(
-                    f"{self.role}: one holder per unit, but {dupes} repeat (set multiple: true?)"
-                )
+                raise ValueError(f"{self.role}: one holder per unit, but {dupes} repeat (set multiple: true?)")
         return self
 
     def holder_keys(self) -> list[tuple[str, Holder]]:
@@ -210,9 +207,7 @@ def check_against_plan(directory: Directory, plan: Plan) -> list[str]:
     depts = set(plan.organisation.departments)
     for i, p in enumerate(directory.people):
         if p.department is not None and p.department not in depts:
-            problems.append(
-                f"people[{i}]({p.key}): department '{p.department}' is not in organisation.departments"
-            )
+            problems.append(f"people[{i}]({p.key}): department '{p.department}' is not in organisation.departments")
     roles = {r.name: r for r in plan.organisation.roles}
     for i, s in enumerate(directory.role_slots):
         if s.role not in roles:
@@ -220,6 +215,23 @@ def check_against_plan(directory: Directory, plan: Plan) -> list[str]:
         elif (want := roles[s.role].scope) is not s.scope:
             problems.append(f"role_slots[{i}]({s.role}): scope {s.scope.value} but the plan has {want.value}")
     return problems
+
+
+def _loc(doc: Any, loc: tuple[int | str, ...]) -> str:
+    """A pydantic location as a readable path, naming list entries by key, role or unit."""
+    parts: list[str] = []
+    node = doc
+    for p in loc:
+        if isinstance(p, int) and isinstance(node, list) and p < len(node):
+            node = node[p]
+            label = None
+            if isinstance(node, dict):
+                label = node.get("key") or node.get("role") or node.get("unit")
+            parts.append(f"[{p}]" + (f"({label})" if label is not None else ""))
+        else:
+            parts.append(("." if parts else "") + str(p))
+            node = node.get(p) if isinstance(node, dict) else None
+    return "".join(parts) or "(top)"
 
 
 def parse_directory(text: str, source: Path | str = "<directory>") -> Directory:

@@ -102,9 +102,7 @@ class Indicator(Model):
     applies_to: str | None = Field(
         default=None, description="Which units or people, e.g. 贫困村, 1633 名原重度贫困人口"
     )
-    population: int | None = Field(
-        default=None, ge=0, description="Size of the population the target is about"
-    )
+    population: int | None = Field(default=None, ge=0, description="Size of the population the target is about")
     share_of_units: float | None = Field(
         default=None, gt=0, le=100, description="Percent of the units that must meet the threshold"
     )
@@ -152,9 +150,7 @@ class DueRule(Model):
         default="following", description="If the anchor day is not a working day, move it this way"
     )
     time: str = Field(default="17:30", description="Local time of day (Asia/Shanghai)")
-    grace_workdays: int = Field(
-        default=0, ge=0, le=20, description="Working days after due before it is flagged"
-    )
+    grace_workdays: int = Field(default=0, ge=0, le=20, description="Working days after due before it is flagged")
 
     @field_validator("time")
     @classmethod
@@ -171,9 +167,7 @@ class Duty(Model):
     performer: str = Field(description="Role or unit that performs it: 各乡镇, 第一书记, 扶贫办 …")
     scope: Scope = Field(description="One instance per unit of this scope per period")
     frequency: Frequency
-    wording: str | None = Field(
-        default=None, description="Frequency exactly as written when it differs, e.g. 每半个月"
-    )
+    wording: str | None = Field(default=None, description="Frequency exactly as written when it differs, e.g. 每半个月")
     quota: Quota | None = None
     evidence: str = Field(description="What completes it: 会议纪要, 签字审核的扶贫日志, 统计表 …")
     report_type: Key | None = Field(default=None, description="Report type whose rows complete instances")
@@ -182,9 +176,7 @@ class Duty(Model):
     applies_to: str | None = Field(default=None, description="Subset of units, e.g. 贫困村")
     phases: list[Key] | None = Field(default=None, description="Phases it runs in; omitted: all phases")
     due: DueRule = Field(default_factory=DueRule)
-    response_minutes: int | None = Field(
-        default=None, gt=0, description="Event duties: deadline after the event"
-    )
+    response_minutes: int | None = Field(default=None, gt=0, description="Event duties: deadline after the event")
     urgent: bool = Field(default=False, description="May be pushed in quiet hours")
     responsible: list[str] = Field(default_factory=list, description="Persons or roles answerable for it")
 
@@ -286,12 +278,8 @@ class ReportType(Model):
     name: str
     description: str
     unit_field: Key = Field(description="Column naming the unit (township or village) a row is about")
-    date_field: Key | None = Field(
-        default=None, description="Column dating the row (which period it completes)"
-    )
-    period_field: Key | None = Field(
-        default=None, description="Column naming the period (e.g. 2018-05) instead"
-    )
+    date_field: Key | None = Field(default=None, description="Column dating the row (which period it completes)")
+    period_field: Key | None = Field(default=None, description="Column naming the period (e.g. 2018-05) instead")
     columns: list[Column] = Field(min_length=1)
     readings: dict[Key, Key] = Field(
         default_factory=dict, description="column field → indicator key: the row's value becomes a reading"
@@ -307,9 +295,12 @@ class ReportType(Model):
             val = getattr(self, attr)
             if val is not None and val not in names:
                 raise ValueError(f"{attr} '{val}' is not one of the columns {names}")
+        types = {c.field: c.type for c in self.columns}
         for col in self.readings:
             if col not in names:
                 raise ValueError(f"readings column '{col}' is not one of the columns {names}")
+            if types[col] not in ("int", "number"):
+                raise ValueError(f"readings column '{col}' is of type {types[col]}; a reading needs int or number")
         return self
 
 
@@ -385,17 +376,13 @@ class Role(Model):
 
 
 class Organisation(Model):
-    divisions_file: str = Field(
-        description="Path, relative to the catalog file, of the official divisions CSV"
-    )
+    divisions_file: str = Field(description="Path, relative to the catalog file, of the official divisions CSV")
     city_code: str
     township_levels: list[str] = Field(min_length=1)
     township_requires_villages: bool = True
     village_levels: list[str] = Field(min_length=1)
     directory_file: str | None = Field(default=None, description="People and roles (names only, no contacts)")
-    supervisor: str = Field(
-        description="The unit that receives reports and final escalations, e.g. 督查指挥中心"
-    )
+    supervisor: str = Field(description="The unit that receives reports and final escalations, e.g. 督查指挥中心")
     roles: list[Role]
     departments: list[str]
 
@@ -433,35 +420,59 @@ class Plan(Model):
             if b.window.start <= a.window.end:
                 errors.append(f"phases: {a.key} and {b.key} overlap")
         rtypes = {r.key for r in self.report_types}
+        # Where each indicator and duty sits, so that a message can name the place in the file.
+        ind_at: dict[str, list[str]] = {}
+        duty_at: list[tuple[str, Duty]] = []
+        for ai, asp in enumerate(self.aspects):
+            a_at = f"aspects[{ai}]({asp.number})"
+            for xi, x in enumerate(asp.indicators):
+                ind_at.setdefault(x.key, []).append(f"{a_at}.indicators[{xi}]({x.key})")
+            for ii, it in enumerate(asp.items):
+                i_at = f"{a_at}.items[{ii}]({it.number})"
+                for xi, x in enumerate(it.indicators):
+                    ind_at.setdefault(x.key, []).append(f"{i_at}.indicators[{xi}]({x.key})")
+                for di, d in enumerate(it.duties):
+                    duty_at.append((f"{i_at}.duties[{di}]({d.key})", d))
         ind_keys: list[str] = [i.key for i in self.indicators()]
         dup_ind = {k for k in ind_keys if ind_keys.count(k) > 1}
         if dup_ind:
-            errors.append(f"indicators: duplicate keys {sorted(dup_ind)}")
+            where = ", ".join(w for k in sorted(dup_ind) for w in ind_at[k])
+            errors.append(f"indicators: duplicate keys {sorted(dup_ind)} (at {where})")
         duty_keys = [d.key for d in self.duties()]
         dup_duty = {k for k in duty_keys if duty_keys.count(k) > 1}
         if dup_duty:
-            errors.append(f"duties: duplicate keys {sorted(dup_duty)}")
+            where = ", ".join(w for w, d in duty_at if d.key in dup_duty)
+            errors.append(f"duties: duplicate keys {sorted(dup_duty)} (at {where})")
         item_numbers = [i.number for a in self.aspects for i in a.items]
         if len(set(item_numbers)) != len(item_numbers):
-            errors.append("aspects: work item numbers repeat")
-        for d in self.duties():
+            dup_num = sorted({n for n in item_numbers if item_numbers.count(n) > 1})
+            errors.append(f"aspects: work item numbers repeat {dup_num}")
+        for at, d in duty_at:
             for p in d.phases or []:
                 if p not in phase_keys:
-                    errors.append(f"duty {d.key}: unknown phase '{p}' (phases are {phase_keys})")
+                    errors.append(f"duty {d.key} (at {at}.phases): unknown phase '{p}' (phases are {phase_keys})")
             if d.report_type and d.report_type not in rtypes:
-                errors.append(f"duty {d.key}: unknown report_type '{d.report_type}'")
-        for r in self.report_types:
+                errors.append(
+                    f"duty {d.key} (at {at}.report_type): unknown report_type '{d.report_type}'"
+                    f" (report types are {sorted(rtypes)})"
+                )
+        for ri, r in enumerate(self.report_types):
             for col, ind in r.readings.items():
                 if ind not in ind_keys:
-                    errors.append(f"report_type {r.key}: readings {col} → unknown indicator '{ind}'")
-        for ec in self.exit_criteria:
-            for s in ec.slots:
+                    errors.append(
+                        f"report_type {r.key} (at report_types[{ri}]({r.key}).readings.{col}):"
+                        f" readings {col} → unknown indicator '{ind}'"
+                    )
+        for ei, ec in enumerate(self.exit_criteria):
+            for si, s in enumerate(ec.slots):
                 if s.indicator and s.indicator not in ind_keys:
                     errors.append(
-                        f"exit_criteria {ec.key} slot {s.number}: unknown indicator '{s.indicator}'"
+                        f"exit_criteria {ec.key} slot {s.number}"
+                        f" (at exit_criteria[{ei}]({ec.key}).slots[{si}]({s.number}).indicator):"
+                        f" unknown indicator '{s.indicator}'"
                     )
         if self.rectification and self.rectification.phase not in phase_keys:
-            errors.append(f"rectification: unknown phase '{self.rectification.phase}'")
+            errors.append(f"rectification.phase: unknown phase '{self.rectification.phase}' (phases are {phase_keys})")
         if errors:
             raise ValueError("; ".join(errors))
         return self

@@ -165,15 +165,15 @@ def _sync_rows(session: Session, c: Campaign, plan: Plan) -> None:
                 _indicator_row(session, inds, c.id, wi.id, ind)
             for d in item.duties:
                 seen_duties.add(d.key)
-                row = duties.get(d.key) or Duty(campaign_id=c.id, key=d.key)
-                row.work_item_id, row.name, row.performer = wi.id, d.name, d.performer
-                row.scope, row.frequency, row.report_type = d.scope.value, d.frequency.value, d.report_type
-                row.spec = d.model_dump(mode="json")
-                session.add(row)
+                drow = duties.get(d.key) or Duty(campaign_id=c.id, key=d.key)
+                drow.work_item_id, drow.name, drow.performer = wi.id, d.name, d.performer
+                drow.scope, drow.frequency, drow.report_type = d.scope.value, d.frequency.value, d.report_type
+                drow.spec = d.model_dump(mode="json")
+                session.add(drow)
     # Rows of duties dropped from the plan go (their instances with them); history stays in plan_versions.
-    for key, row in duties.items():
+    for key, duty_row in duties.items():
         if key not in seen_duties:
-            session.delete(row)
+            session.delete(duty_row)
     for key, ind_row in inds.items():
         if key not in seen_inds:
             session.delete(ind_row)
@@ -197,14 +197,10 @@ def _indicator_row(session: Session, inds: dict[str, Indicator], cid: int, item_
 def township_codes(session: Session, plan: Plan) -> list[str]:
     """The 各乡镇 of the plan: township-level units (with villages, when the plan says so)."""
     org = plan.organisation
-    rows = session.execute(
-        select(Division.code, Division.level).where(Division.parent_code == org.city_code)
-    ).all()
+    rows = session.execute(select(Division.code, Division.level).where(Division.parent_code == org.city_code)).all()
     codes = [code for code, level in rows if level in org.township_levels]
     if org.township_requires_villages:
-        with_villages = set(
-            session.scalars(select(Division.parent_code).where(Division.level.in_(org.village_levels)))
-        )
+        with_villages = set(session.scalars(select(Division.parent_code).where(Division.level.in_(org.village_levels))))
         codes = [c for c in codes if c in with_villages]
     return sorted(codes)
 
@@ -236,8 +232,9 @@ def _sync_role_holders(session: Session, c: Campaign, plan: Plan) -> None:
                 continue
             title = f"{names.get(unit, '')}{role.name}" if unit else role.name
             session.add(
-                Person(campaign_id=c.id, key=key, name=None, title=title, role=role.name, unit_code=unit,
-                       department=None)
+                Person(
+                    campaign_id=c.id, key=key, name=None, title=title, role=role.name, unit_code=unit, department=None
+                )
             )
             existing.add(key)
     session.flush()

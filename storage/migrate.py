@@ -13,7 +13,8 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 def alembic_config(url: str | None = None) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.set_main_option("sqlalchemy.url", url or "")
+    # ConfigParser interpolates '%': escape it (URL-encoded options such as search_path use it).
+    cfg.set_main_option("sqlalchemy.url", (url or "").replace("%", "%%"))
     return cfg
 
 

@@ -7,7 +7,7 @@ SQLite keeps the offset we give), plain ``select()`` at the call sites, no repos
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -17,7 +17,6 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Index,
-    Integer,
     MetaData,
     String,
     Text,
@@ -33,6 +32,7 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
     """Aware datetimes in, aware UTC datetimes out, on both engines.
@@ -63,7 +63,7 @@ TS = UTCDateTime()
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, dt.datetime: TS}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON, dt.datetime: TS}
 
 
 class Campaign(Base):
@@ -358,6 +358,11 @@ class Notification(Base):
     sent_at: Mapped[dt.datetime | None]
     message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
     line: Mapped[str] = mapped_column(Text)  # the digest line for this item
+    # Added for issue 5 (notifier): what the step is (reminder | overdue | escalation), and whether the
+    # duty is urgent (its rows may go out inside quiet hours). ``claimed_at`` is the wall-clock time of
+    # the claim (the lease), ``last_error`` also holds the reason a row was 'expired'.
+    kind: Mapped[str] = mapped_column(String(12), default="reminder")
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Message(Base):
@@ -370,10 +375,14 @@ class Message(Base):
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     drill: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(12))  # sent | failed
+    status: Mapped[str] = mapped_column(String(12))  # sending | sent | failed
     channel: Mapped[str | None] = mapped_column(String(200))  # privacy URL of the channel that took it
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime]
+    # Added for issue 5 (notifier): when a channel accepted it (wall clock), and how many channel
+    # attempts it took (fallbacks and retries of this same message).
+    sent_at: Mapped[dt.datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
 
 
 class OutboxMessage(Base):

@@ -43,8 +43,11 @@ def seed_demo(session: Session, campaign: str, seed: int = 2018) -> str:
             for p in periods_between(Frequency.HALF_MONTHLY, start, DEMO_UNTIL):
                 if rng.random() < 0.2:
                     continue  # this township held no meeting (or sent no minutes) that half-month
-                days = [d for d in (p.start + dt.timedelta(n) for n in range((p.end - p.start).days + 1))
-                        if cal.is_workday(d) and d >= start]
+                days = [
+                    d
+                    for d in (p.start + dt.timedelta(n) for n in range((p.end - p.start).days + 1))
+                    if cal.is_workday(d) and d >= start
+                ]
                 if not days:
                     continue
                 day = rng.choice(days)
@@ -54,19 +57,38 @@ def seed_demo(session: Session, campaign: str, seed: int = 2018) -> str:
             digest = hashlib.sha256(f"demo:{town}:{rows}".encode()).hexdigest()
             if session.scalar(select(Submission.id).where(Submission.content_hash == digest)):
                 continue
-            sub = Submission(campaign_id=c.id, report_type=minutes.key, file_name=f"demo-{names[town]}-会议纪要.xlsx",
-                             content_hash=digest, scope_key=f"{town}:demo", received_at=rows[-1][1], rows=len(rows))
+            sub = Submission(
+                campaign_id=c.id,
+                report_type=minutes.key,
+                file_name=f"demo-{names[town]}-会议纪要.xlsx",
+                content_hash=digest,
+                scope_key=f"{town}:demo",
+                received_at=rows[-1][1],
+                rows=len(rows),
+            )
             session.add(sub)
             session.flush()
             for i, (day, received) in enumerate(rows, start=2):
-                session.add(Evidence(
-                    campaign_id=c.id, submission_id=sub.id, report_type=minutes.key, row_number=i,
-                    unit_code=town, township_code=town, occurred_on=day, period_key=None, received_at=received,
-                    active=True,
-                    data={"meeting_date": day.isoformat(), "township": names[town],
-                          "attendees": "乡镇党委成员、驻村工作队、村党支部书记、第一书记",
-                          "topics": "听取入户走访情况汇报，研究解决问题，安排下步工作"},
-                ))
+                session.add(
+                    Evidence(
+                        campaign_id=c.id,
+                        submission_id=sub.id,
+                        report_type=minutes.key,
+                        row_number=i,
+                        unit_code=town,
+                        township_code=town,
+                        occurred_on=day,
+                        period_key=None,
+                        received_at=received,
+                        active=True,
+                        data={
+                            "meeting_date": day.isoformat(),
+                            "township": names[town],
+                            "attendees": "乡镇党委成员、驻村工作队、村党支部书记、第一书记",
+                            "topics": "听取入户走访情况汇报，研究解决问题，安排下步工作",
+                        },
+                    )
+                )
                 n_rows += 1
     session.flush()
     return f"贫困村(演示) {len(poor)} 个；会议纪要(演示) {n_rows} 条"

@@ -172,9 +172,13 @@ def flag_overdue(session: Session, ctx: DutyContext) -> int:
         .execution_options(synchronize_session=False)
     )
     rows = session.execute(
-        select(DutyInstance.id, DutyInstance.unit_code, DutyInstance.township_code, DutyInstance.period_key,
-               DutyInstance.due_at)
-        .where(_scope(ctx), overdue_condition(ctx.as_of))
+        select(
+            DutyInstance.id,
+            DutyInstance.unit_code,
+            DutyInstance.township_code,
+            DutyInstance.period_key,
+            DutyInstance.due_at,
+        ).where(_scope(ctx), overdue_condition(ctx.as_of))
     ).all()
     flags = [
         {

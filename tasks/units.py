@@ -47,8 +47,8 @@ def units_for(session: Session, plan: Plan, duty: Duty, township: str | None = N
         )
         if duty.applies_to == "贫困村":
             q = q.where(Division.is_poor_village.is_(True))
-        rows = session.execute(q).all()
-        return pd.DataFrame(rows, columns=["unit_code", "unit_name", "township_code"]).sort_values(
+        vrows = session.execute(q).all()
+        return pd.DataFrame(vrows, columns=["unit_code", "unit_name", "township_code"]).sort_values(
             "unit_code", ignore_index=True
         )
     # A department's (or the city's) own duty: one unit. A township re-run does not touch it.

@@ -28,8 +28,8 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
 
-def shanghai(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=TZ)  # type: ignore[misc]
+def shanghai(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=TZ)
 
 
 def _pg_url() -> str:
@@ -42,7 +42,7 @@ def _pg_url() -> str:
                 c.execute(sa.text("select 1"))
             eng.dispose()
             return url
-        except Exception as exc:  # noqa: BLE001 - report whatever stopped us
+        except Exception as exc:
             last = exc
     pytest.fail(
         f"PostgreSQL is unreachable at 127.0.0.1:5432/test (users postgres, root): {last}. "

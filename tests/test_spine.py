@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -21,21 +22,45 @@ MISSING = {"瓦房镇", "那金镇"}  # the two townships that sent no minutes f
 pytestmark = pytest.mark.prefect
 
 
+def _phase_flow(number: int) -> Any:
+    import flows.phases
+
+    return vars(flows.phases)[f"phase_{number}"]
+
+
 def _load_with_minutes(received: dt.datetime) -> None:
     with session_scope() as s:
         load_catalog(s, SPINE, now=shanghai(2018, 3, 1, 9))
         c, plan = current_plan(s, "spine-2018")
         names = dict(s.execute(select(Division.code, Division.name)).tuples().all())
-        sub = Submission(campaign_id=c.id, report_type="party_meeting_minutes", file_name="minutes.xlsx",
-                         content_hash="h1", scope_key="2018-03H2", received_at=received, rows=0)
+        sub = Submission(
+            campaign_id=c.id,
+            report_type="party_meeting_minutes",
+            file_name="minutes.xlsx",
+            content_hash="h1",
+            scope_key="2018-03H2",
+            received_at=received,
+            rows=0,
+        )
         s.add(sub)
         s.flush()
         for n, code in enumerate(township_codes(s, plan), start=2):
             if names[code] in MISSING:
                 continue
-            s.add(Evidence(campaign_id=c.id, submission_id=sub.id, report_type="party_meeting_minutes",
-                           row_number=n, unit_code=code, township_code=code, occurred_on=dt.date(2018, 3, 28),
-                           received_at=received, active=True, data={"township": names[code]}))
+            s.add(
+                Evidence(
+                    campaign_id=c.id,
+                    submission_id=sub.id,
+                    report_type="party_meeting_minutes",
+                    row_number=n,
+                    unit_code=code,
+                    township_code=code,
+                    occurred_on=dt.date(2018, 3, 28),
+                    received_at=received,
+                    active=True,
+                    data={"township": names[code]},
+                )
+            )
 
 
 def _outbox() -> list[tuple[str, str, str]]:
@@ -44,11 +69,11 @@ def _outbox() -> list[tuple[str, str, str]]:
 
 
 def test_the_phase_flow_reminds_the_townships_whose_minutes_are_missing(prefect_server: None, app_db: str) -> None:
-    import flows.phases as phases
+    phase_1 = _phase_flow(1)
 
     _load_with_minutes(received=shanghai(2018, 3, 29, 16))
     # Due 3/31 is a Saturday: the rule rolls it back to Friday 3/30 17:30. At 18:00 it is overdue.
-    result = phases.phase_1(as_of=shanghai(2018, 3, 30, 18), campaign="spine-2018")
+    result = phase_1(as_of=shanghai(2018, 3, 30, 18), campaign="spine-2018")
     assert result["duties"] == ["i03-party-meeting"]
     assert _outbox() == [
         (
@@ -61,11 +86,11 @@ def test_the_phase_flow_reminds_the_townships_whose_minutes_are_missing(prefect_
     assert result["board_rows"] == 2
 
     # Re-running the same moment sends nothing twice.
-    phases.phase_1(as_of=shanghai(2018, 3, 30, 18), campaign="spine-2018")
+    phase_1(as_of=shanghai(2018, 3, 30, 18), campaign="spine-2018")
     assert len(_outbox()) == 2
 
     # Five working days later (4/5–4/7 holidays, Sunday 4/8 a make-up workday) the 市级包保领导 hears of it.
-    result = phases.phase_1(as_of=shanghai(2018, 4, 9, 9), campaign="spine-2018")
+    result = phase_1(as_of=shanghai(2018, 4, 9, 9), campaign="spine-2018")
     new = _outbox()[2:]
     assert [(r, t) for r, t, _ in new] == [
         ("瓦房镇市级包保领导", "洮南市脱贫攻坚逾期督办（4月9日）"),
@@ -75,10 +100,10 @@ def test_the_phase_flow_reminds_the_townships_whose_minutes_are_missing(prefect_
 
 
 def test_a_township_rerun_touches_only_that_township(prefect_server: None, app_db: str) -> None:
-    import flows.phases as phases
+    phase_1 = _phase_flow(1)
 
     _load_with_minutes(received=shanghai(2018, 3, 29, 16))
-    result = phases.phase_1(as_of=shanghai(2018, 3, 30, 18), township="瓦房", campaign="spine-2018")
+    result = phase_1(as_of=shanghai(2018, 3, 30, 18), township="瓦房", campaign="spine-2018")
     assert result["board_rows"] == 1
     assert [r for r, _, _ in _outbox()] == ["瓦房镇乡镇党委书记"]
     from storage.models import DutyInstance

@@ -53,7 +53,7 @@ def test_loading_the_same_catalog_twice_changes_nothing(session: Session) -> Non
 
 
 def test_a_changed_catalog_loads_as_a_new_version_and_keeps_history(session: Session, tmp_path: Path) -> None:
-    text = CATALOG.read_text(encoding="utf-8").replace("send_at: \"09:00\"", "send_at: \"08:30\"")
+    text = CATALOG.read_text(encoding="utf-8").replace('send_at: "09:00"', 'send_at: "08:30"')
     changed = tmp_path / "taonan-2018.yaml"
     changed.write_text(text, encoding="utf-8")
     for name in ("taonan-2018.directory.yaml",):

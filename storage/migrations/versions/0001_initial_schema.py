@@ -69,10 +69,7 @@ def upgrade() -> None:
         sa.Column("subject", sa.String(length=200), nullable=False),
         sa.Column("details", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["campaign_id"],
-            ["campaigns.id"],
-            name=op.f("fk_audit_log_campaign_id_campaigns"),
-            ondelete="CASCADE",
+            ["campaign_id"], ["campaigns.id"], name=op.f("fk_audit_log_campaign_id_campaigns"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
     )
@@ -105,10 +102,7 @@ def upgrade() -> None:
         sa.Column("campaign_id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.ForeignKeyConstraint(
-            ["campaign_id"],
-            ["campaigns.id"],
-            name=op.f("fk_departments_campaign_id_campaigns"),
-            ondelete="CASCADE",
+            ["campaign_id"], ["campaigns.id"], name=op.f("fk_departments_campaign_id_campaigns"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_departments")),
         sa.UniqueConstraint("campaign_id", "name", name=op.f("uq_departments_campaign_id_name")),
@@ -124,10 +118,7 @@ def upgrade() -> None:
         sa.Column("unit_code", sa.String(length=12), nullable=True),
         sa.Column("department", sa.String(length=100), nullable=True),
         sa.ForeignKeyConstraint(
-            ["campaign_id"],
-            ["campaigns.id"],
-            name=op.f("fk_people_campaign_id_campaigns"),
-            ondelete="CASCADE",
+            ["campaign_id"], ["campaigns.id"], name=op.f("fk_people_campaign_id_campaigns"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_people")),
         sa.UniqueConstraint("campaign_id", "key", name=op.f("uq_people_campaign_id_key")),
@@ -145,10 +136,7 @@ def upgrade() -> None:
         sa.Column("starts_on", sa.Date(), nullable=False),
         sa.Column("ends_on", sa.Date(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["campaign_id"],
-            ["campaigns.id"],
-            name=op.f("fk_phases_campaign_id_campaigns"),
-            ondelete="CASCADE",
+            ["campaign_id"], ["campaigns.id"], name=op.f("fk_phases_campaign_id_campaigns"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_phases")),
         sa.UniqueConstraint("campaign_id", "key", name=op.f("uq_phases_campaign_id_key")),
@@ -163,15 +151,10 @@ def upgrade() -> None:
         sa.Column("loaded_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("document", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["campaign_id"],
-            ["campaigns.id"],
-            name=op.f("fk_plan_versions_campaign_id_campaigns"),
-            ondelete="CASCADE",
+            ["campaign_id"], ["campaigns.id"], name=op.f("fk_plan_versions_campaign_id_campaigns"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_plan_versions")),
-        sa.UniqueConstraint(
-            "campaign_id", "content_hash", name=op.f("uq_plan_versions_campaign_id_content_hash")
-        ),
+        sa.UniqueConstraint("campaign_id", "content_hash", name=op.f("uq_plan_versions_campaign_id_content_hash")),
         sa.UniqueConstraint("campaign_id", "version", name=op.f("uq_plan_versions_campaign_id_version")),
     )
     op.create_table(
@@ -186,10 +169,7 @@ def upgrade() -> None:
         sa.Column("rows", sa.Integer(), nullable=False),
         sa.Column("superseded_by", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
-            ["campaign_id"],
-            ["campaigns.id"],
-            name=op.f("fk_submissions_campaign_id_campaigns"),
-            ondelete="CASCADE",
+            ["campaign_id"], ["campaigns.id"], name=op.f("fk_submissions_campaign_id_campaigns"), ondelete="CASCADE"
         ),
         sa.ForeignKeyConstraint(
             ["superseded_by"],
@@ -218,10 +198,7 @@ def upgrade() -> None:
         sa.Column("departments", sa.JSON(), nullable=False),
         sa.Column("persons", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["campaign_id"],
-            ["campaigns.id"],
-            name=op.f("fk_work_items_campaign_id_campaigns"),
-            ondelete="CASCADE",
+            ["campaign_id"], ["campaigns.id"], name=op.f("fk_work_items_campaign_id_campaigns"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_work_items")),
         sa.UniqueConstraint("campaign_id", "number", name=op.f("uq_work_items_campaign_id_number")),
@@ -234,10 +211,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=32), nullable=False),
         sa.Column("url_ref", sa.String(length=200), nullable=False),
         sa.ForeignKeyConstraint(
-            ["person_id"],
-            ["people.id"],
-            name=op.f("fk_contact_channels_person_id_people"),
-            ondelete="CASCADE",
+            ["person_id"], ["people.id"], name=op.f("fk_contact_channels_person_id_people"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_contact_channels")),
         sa.UniqueConstraint("person_id", "priority", name=op.f("uq_contact_channels_person_id_priority")),
@@ -255,16 +229,10 @@ def upgrade() -> None:
         sa.Column("report_type", sa.String(length=64), nullable=True),
         sa.Column("spec", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["campaign_id"],
-            ["campaigns.id"],
-            name=op.f("fk_duties_campaign_id_campaigns"),
-            ondelete="CASCADE",
+            ["campaign_id"], ["campaigns.id"], name=op.f("fk_duties_campaign_id_campaigns"), ondelete="CASCADE"
         ),
         sa.ForeignKeyConstraint(
-            ["work_item_id"],
-            ["work_items.id"],
-            name=op.f("fk_duties_work_item_id_work_items"),
-            ondelete="CASCADE",
+            ["work_item_id"], ["work_items.id"], name=op.f("fk_duties_work_item_id_work_items"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_duties")),
         sa.UniqueConstraint("campaign_id", "key", name=op.f("uq_duties_campaign_id_key")),
@@ -284,10 +252,7 @@ def upgrade() -> None:
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("data", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["campaign_id"],
-            ["campaigns.id"],
-            name=op.f("fk_evidence_campaign_id_campaigns"),
-            ondelete="CASCADE",
+            ["campaign_id"], ["campaigns.id"], name=op.f("fk_evidence_campaign_id_campaigns"), ondelete="CASCADE"
         ),
         sa.ForeignKeyConstraint(
             ["submission_id"],
@@ -314,16 +279,10 @@ def upgrade() -> None:
         sa.Column("unit", sa.String(length=30), nullable=False),
         sa.Column("scope", sa.String(length=20), nullable=False),
         sa.ForeignKeyConstraint(
-            ["campaign_id"],
-            ["campaigns.id"],
-            name=op.f("fk_indicators_campaign_id_campaigns"),
-            ondelete="CASCADE",
+            ["campaign_id"], ["campaigns.id"], name=op.f("fk_indicators_campaign_id_campaigns"), ondelete="CASCADE"
         ),
         sa.ForeignKeyConstraint(
-            ["work_item_id"],
-            ["work_items.id"],
-            name=op.f("fk_indicators_work_item_id_work_items"),
-            ondelete="CASCADE",
+            ["work_item_id"], ["work_items.id"], name=op.f("fk_indicators_work_item_id_work_items"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_indicators")),
         sa.UniqueConstraint("campaign_id", "key", name=op.f("uq_indicators_campaign_id_key")),
@@ -340,11 +299,10 @@ def upgrade() -> None:
         sa.Column("channel", sa.String(length=200), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["campaign_id"],
-            ["campaigns.id"],
-            name=op.f("fk_messages_campaign_id_campaigns"),
-            ondelete="CASCADE",
+            ["campaign_id"], ["campaigns.id"], name=op.f("fk_messages_campaign_id_campaigns"), ondelete="CASCADE"
         ),
         sa.ForeignKeyConstraint(
             ["person_id"], ["people.id"], name=op.f("fk_messages_person_id_people"), ondelete="CASCADE"
@@ -373,19 +331,13 @@ def upgrade() -> None:
         sa.Column("acknowledged_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("extended_to", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
-            ["campaign_id"],
-            ["campaigns.id"],
-            name=op.f("fk_duty_instances_campaign_id_campaigns"),
-            ondelete="CASCADE",
+            ["campaign_id"], ["campaigns.id"], name=op.f("fk_duty_instances_campaign_id_campaigns"), ondelete="CASCADE"
         ),
         sa.ForeignKeyConstraint(
             ["duty_id"], ["duties.id"], name=op.f("fk_duty_instances_duty_id_duties"), ondelete="CASCADE"
         ),
         sa.ForeignKeyConstraint(
-            ["evidence_id"],
-            ["evidence.id"],
-            name=op.f("fk_duty_instances_evidence_id_evidence"),
-            ondelete="SET NULL",
+            ["evidence_id"], ["evidence.id"], name=op.f("fk_duty_instances_evidence_id_evidence"), ondelete="SET NULL"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_duty_instances")),
         sa.UniqueConstraint(
@@ -407,14 +359,9 @@ def upgrade() -> None:
         sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("details", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["campaign_id"],
-            ["campaigns.id"],
-            name=op.f("fk_events_campaign_id_campaigns"),
-            ondelete="CASCADE",
+            ["campaign_id"], ["campaigns.id"], name=op.f("fk_events_campaign_id_campaigns"), ondelete="CASCADE"
         ),
-        sa.ForeignKeyConstraint(
-            ["duty_id"], ["duties.id"], name=op.f("fk_events_duty_id_duties"), ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["duty_id"], ["duties.id"], name=op.f("fk_events_duty_id_duties"), ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_events")),
     )
     op.create_table(
@@ -494,11 +441,10 @@ def upgrade() -> None:
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("message_id", sa.Integer(), nullable=True),
         sa.Column("line", sa.Text(), nullable=False),
+        sa.Column("kind", sa.String(length=12), nullable=False),
+        sa.Column("urgent", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["campaign_id"],
-            ["campaigns.id"],
-            name=op.f("fk_notifications_campaign_id_campaigns"),
-            ondelete="CASCADE",
+            ["campaign_id"], ["campaigns.id"], name=op.f("fk_notifications_campaign_id_campaigns"), ondelete="CASCADE"
         ),
         sa.ForeignKeyConstraint(
             ["duty_instance_id"],
@@ -507,10 +453,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["message_id"],
-            ["messages.id"],
-            name=op.f("fk_notifications_message_id_messages"),
-            ondelete="SET NULL",
+            ["message_id"], ["messages.id"], name=op.f("fk_notifications_message_id_messages"), ondelete="SET NULL"
         ),
         sa.ForeignKeyConstraint(
             ["person_id"], ["people.id"], name=op.f("fk_notifications_person_id_people"), ondelete="CASCADE"
