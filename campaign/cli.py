@@ -189,7 +189,14 @@ def rerun(
     as_of: Annotated[str | None, typer.Option("--as-of", help="Date or time; default now")] = None,
     campaign: CampaignOpt = None,
 ) -> None:
-    """Re-run a phase flow (optionally for one township) in this process."""
+    """Re-run a phase flow (optionally for one township) in this process.
+
+    When `make run` is up, the run is recorded on its server and shows in the UI; otherwise
+    Prefect starts a temporary server for the run.
+    """
+    from campaign.up import use_local_server_if_running
+
+    use_local_server_if_running()
     import flows.phases as phases
     from storage.catalog import current_plan
     from storage.db import session_scope
@@ -225,6 +232,15 @@ def up(
     from campaign.up import main as up_main
 
     raise typer.Exit(up_main(port, demo_data))
+
+
+def _register_subcommands() -> None:
+    from campaign.cli_import import register as register_import
+
+    register_import(app)
+
+
+_register_subcommands()
 
 
 def main() -> None:

@@ -51,6 +51,18 @@ def wait_healthy(url: str, timeout: float, proc: subprocess.Popen[bytes] | None 
     raise TimeoutError(f"Prefect server not healthy at {url} after {timeout:.0f}s")
 
 
+def use_local_server_if_running(port: int = PORT) -> bool:
+    """Point this process at the `make run` server when it is up, so CLI runs show in its UI."""
+    if os.environ.get("PREFECT_API_URL"):
+        return False
+    try:
+        wait_healthy(f"http://{HOST}:{port}/api/health", timeout=1)
+    except TimeoutError:
+        return False
+    os.environ.update(prefect_env(get_settings().VAR_DIR, port))
+    return True
+
+
 def prepare(seed_demo: bool = True) -> None:
     from storage.catalog import load_catalog
     from storage.db import session_scope

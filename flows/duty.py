@@ -18,6 +18,7 @@ from campaign.clock import resolve_as_of
 from flows.common import RunScope, run_scope
 from notify.deliver import DeliveryReport, deliver, plan_notifications
 from storage.db import session_scope
+from tasks.measures import evaluate_targets
 from tasks.instances import (
     DutyContext,
     complete_from_evidence,
@@ -46,6 +47,12 @@ def materialise_instances(ctx: DutyContext) -> int:
 def gather_evidence(ctx: DutyContext) -> int:
     with session_scope() as s:
         return complete_from_evidence(s, ctx)
+
+
+@task(name="核对量化指标", retries=2, retry_delay_seconds=[2, 10], cache_policy=NONE)
+def check_targets(ctx: DutyContext) -> int:
+    with session_scope() as s:
+        return evaluate_targets(s, ctx)
 
 
 @task(name="标记逾期", retries=2, retry_delay_seconds=[2, 10], cache_policy=NONE)
@@ -95,6 +102,7 @@ def run_duty(scope: RunScope, duty: str, when: dt.datetime, send: bool) -> dict[
     ctx = _ctx(scope, duty, when)
     created = materialise_instances(ctx)
     completed = gather_evidence(ctx)
+    below = check_targets(ctx)
     flagged = flag_overdue_instances(ctx)
     queued = queue_reminders(ctx)
     result: dict[str, Any] = {
@@ -103,6 +111,7 @@ def run_duty(scope: RunScope, duty: str, when: dt.datetime, send: bool) -> dict[
         "as_of": when.isoformat(),
         "created": created,
         "completed": completed,
+        "below_target": below,
         "overdue": len(flagged),
         "queued": queued,
         "flagged": flagged,

@@ -272,7 +272,12 @@ class Evidence(Base):
     """One row of an imported report: the fact that completes duty instances."""
 
     __tablename__ = "evidence"
-    __table_args__ = (Index("ix_evidence_lookup", "campaign_id", "report_type", "unit_code", "occurred_on"),)
+    __table_args__ = (
+        Index("ix_evidence_lookup", "campaign_id", "report_type", "unit_code", "occurred_on"),
+        # Issue 6 (imports): a township duty is completed by rows of any of its villages
+        # (tasks.imports.completion matches Evidence.township_code), so that lookup is indexed too.
+        Index("ix_evidence_township", "campaign_id", "report_type", "township_code", "occurred_on"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))
@@ -407,3 +412,19 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(40))
     subject: Mapped[str] = mapped_column(String(200))
     details: Mapped[dict[str, Any]]
+
+
+class RunLock(Base):
+    """A lease on a scope of work so two runs over the same rows never interleave.
+
+    One row per scope (``<campaign>:city`` and ``<campaign>:town:<code>``): a township re-run claims
+    its township, a city-wide run the city and every township. A row is claimed by a conditional
+    insert/update (free, expired, or already ours) and deleted on release; ``expires_at`` is a
+    lease renewed while the run works, so a crashed run's lock lapses on its own."""
+
+    __tablename__ = "run_locks"
+    name: Mapped[str] = mapped_column(String(120), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(120))
+    label: Mapped[str] = mapped_column(String(300))  # what holds it, for the message the next run shows
+    acquired_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]

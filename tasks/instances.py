@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy import and_, exists, func, select, text, update
 from sqlalchemy.orm import Session
 
 from campaign.periods import Frequency, Period, periods_between
@@ -20,6 +20,7 @@ from storage.models import Duty as DutyRow
 from storage.models import DutyInstance, Evidence, Flag
 from storage.upsert import insert_ignore
 from tasks.due import due_and_alert
+from tasks.imports.completion import evidence_conditions
 from tasks.units import units_for
 
 
@@ -90,7 +91,11 @@ def materialise(session: Session, ctx: DutyContext) -> int:
                     "status": "open",
                 }
             )
-    return insert_ignore(session, DutyInstance.__table__, rows, ["duty_id", "unit_code", "period_key"])
+    inserted = insert_ignore(session, DutyInstance.__table__, rows, ["duty_id", "unit_code", "period_key"])
+    if inserted >= 1000 and session.get_bind().dialect.name == "postgresql":
+        # Fresh statistics, or the planner scans every instance in the correlated updates that follow.
+        session.execute(text("ANALYZE duty_instances"))
+    return inserted
 
 
 def _scope(ctx: DutyContext):  # type: ignore[no-untyped-def]
@@ -106,39 +111,18 @@ def complete_from_evidence(session: Session, ctx: DutyContext) -> int:
     One correlated UPDATE for all units. ``completed_at`` is when the evidence arrived, so a replay
     for an earlier date still sees the instance open then.
     """
-    rt = ctx.duty.report_type
-    if not rt:
-        return 0
+    # Which rows count (report type, unit, role; duty_completion rows for duties without a report)
+    # is decided in tasks.imports.completion, next to the importer that writes them.
+    cond = evidence_conditions(ctx)
     ev = (
         select(Evidence.id)
-        .where(
-            Evidence.campaign_id == ctx.campaign_id,
-            Evidence.report_type == rt,
-            Evidence.active.is_(True),
-            Evidence.unit_code == DutyInstance.unit_code,
-            Evidence.occurred_on >= DutyInstance.period_start,
-            Evidence.occurred_on <= DutyInstance.period_end,
-            Evidence.received_at <= ctx.as_of,
-        )
+        .where(*cond)
         .order_by(Evidence.received_at, Evidence.id)
         .limit(1)
         .correlate(DutyInstance)
         .scalar_subquery()
     )
-    ev_time = (
-        select(func.min(Evidence.received_at))
-        .where(
-            Evidence.campaign_id == ctx.campaign_id,
-            Evidence.report_type == rt,
-            Evidence.active.is_(True),
-            Evidence.unit_code == DutyInstance.unit_code,
-            Evidence.occurred_on >= DutyInstance.period_start,
-            Evidence.occurred_on <= DutyInstance.period_end,
-            Evidence.received_at <= ctx.as_of,
-        )
-        .correlate(DutyInstance)
-        .scalar_subquery()
-    )
+    ev_time = select(func.min(Evidence.received_at)).where(*cond).correlate(DutyInstance).scalar_subquery()
     stmt = (
         update(DutyInstance)
         .where(_scope(ctx), DutyInstance.completed_at.is_(None), exists(ev))

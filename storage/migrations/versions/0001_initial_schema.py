@@ -60,6 +60,15 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_outbox_recipient"), ["recipient"], unique=False)
 
     op.create_table(
+        "run_locks",
+        sa.Column("name", sa.String(length=120), nullable=False),
+        sa.Column("owner", sa.String(length=120), nullable=False),
+        sa.Column("label", sa.String(length=300), nullable=False),
+        sa.Column("acquired_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_run_locks")),
+    )
+    op.create_table(
         "audit_log",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("campaign_id", sa.Integer(), nullable=False),
@@ -265,6 +274,9 @@ def upgrade() -> None:
     with op.batch_alter_table("evidence", schema=None) as batch_op:
         batch_op.create_index(
             "ix_evidence_lookup", ["campaign_id", "report_type", "unit_code", "occurred_on"], unique=False
+        )
+        batch_op.create_index(
+            "ix_evidence_township", ["campaign_id", "report_type", "township_code", "occurred_on"], unique=False
         )
 
     op.create_table(
@@ -491,6 +503,7 @@ def downgrade() -> None:
     op.drop_table("messages")
     op.drop_table("indicators")
     with op.batch_alter_table("evidence", schema=None) as batch_op:
+        batch_op.drop_index("ix_evidence_township")
         batch_op.drop_index("ix_evidence_lookup")
 
     op.drop_table("evidence")
@@ -507,6 +520,7 @@ def downgrade() -> None:
     op.drop_table("departments")
     op.drop_table("cards")
     op.drop_table("audit_log")
+    op.drop_table("run_locks")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_outbox_recipient"))
 
