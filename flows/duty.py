@@ -18,7 +18,6 @@ from campaign.clock import resolve_as_of
 from flows.common import RunScope, run_scope
 from notify.deliver import DeliveryReport, deliver, plan_notifications
 from storage.db import session_scope
-from tasks.measures import evaluate_targets
 from tasks.instances import (
     DutyContext,
     complete_from_evidence,
@@ -27,6 +26,7 @@ from tasks.instances import (
     materialise,
     overdue_instances,
 )
+from tasks.measures import evaluate_targets
 
 
 def _ctx(scope: RunScope, duty_key: str, as_of: dt.datetime) -> DutyContext:
