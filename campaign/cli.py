@@ -203,9 +203,15 @@ def rerun(
 
     with session_scope() as s:
         _, plan = current_plan(s, campaign or get_settings().CAMPAIGN)
+    from flows.common import RunLocked
+
     number = plan.phase(phase).number
-    fn = getattr(phases, f"phase_{number}")
-    result = fn(as_of=parse_as_of(as_of) or _now(), township=township, campaign=campaign)
+    fn = vars(phases)[f"phase_{number}"]
+    try:
+        result = fn(as_of=parse_as_of(as_of) or _now(), township=township, campaign=campaign)
+    except RunLocked as exc:
+        _fail(str(exc))
+        return
     typer.echo(json.dumps(result, ensure_ascii=False, indent=2, default=str))
 
 
@@ -236,8 +242,10 @@ def up(
 
 def _register_subcommands() -> None:
     from campaign.cli_import import register as register_import
+    from campaign.cli_schedules import register as register_schedules
 
     register_import(app)
+    register_schedules(app)
 
 
 _register_subcommands()

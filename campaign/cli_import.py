@@ -38,10 +38,18 @@ def _expand(paths: list[Path]) -> list[Path]:
 
 def import_command(
     paths: Annotated[list[Path], typer.Argument(help="Files (.xlsx or .csv) or folders of them")],
-    report_type: Annotated[str | None, typer.Option("--type", help="Report type key; default: detect from the headers")] = None,
-    campaign: Annotated[str | None, typer.Option("--campaign", help="Campaign code (default: settings CAMPAIGN)")] = None,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Import time recorded as received_at; default now")] = None,
-    errors_dir: Annotated[Path | None, typer.Option("--errors-dir", help="Write <name>.errors.txt here for rejected files")] = None,
+    report_type: Annotated[
+        str | None, typer.Option("--type", help="Report type key; default: detect from the headers")
+    ] = None,
+    campaign: Annotated[
+        str | None, typer.Option("--campaign", help="Campaign code (default: settings CAMPAIGN)")
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Import time recorded as received_at; default now")
+    ] = None,
+    errors_dir: Annotated[
+        Path | None, typer.Option("--errors-dir", help="Write <name>.errors.txt here for rejected files")
+    ] = None,
 ) -> None:
     """Import township reports: each file is accepted whole or rejected with every problem listed."""
     from storage.db import session_scope
@@ -81,7 +89,9 @@ def import_command(
 def template_command(
     report_type: Annotated[str, typer.Argument(metavar="TYPE", help="Report type key or name, e.g. village_days")],
     out: Annotated[Path | None, typer.Option("--out", help="Where to write the .xlsx (default: <名称>.xlsx)")] = None,
-    campaign: Annotated[str | None, typer.Option("--campaign", help="Campaign code (default: settings CAMPAIGN)")] = None,
+    campaign: Annotated[
+        str | None, typer.Option("--campaign", help="Campaign code (default: settings CAMPAIGN)")
+    ] = None,
 ) -> None:
     """Write an .xlsx template: the headers, one example row and a 说明 sheet explaining each column."""
     from storage.catalog import current_plan

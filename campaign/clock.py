@@ -7,7 +7,10 @@ its scheduled start time, so a late or retried run computes exactly what it woul
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 from zoneinfo import ZoneInfo
+
+from pydantic import BeforeValidator
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -38,3 +41,9 @@ def resolve_as_of(value: str | dt.date | dt.datetime | None, tz: ZoneInfo = TZ) 
         if not isinstance(scheduled, dt.datetime)
         else scheduled.astimezone(tz)
     )
+
+
+# The type of every flow's as_of parameter: '2018-05-15' (a day: its 09:00, when reminders go
+# out), an ISO time, or None (the scheduled start time). Parsed before Prefect's validation,
+# which would read a bare date as midnight.
+AsOf = Annotated[dt.datetime | dt.date | None, BeforeValidator(parse_as_of)]

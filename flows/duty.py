@@ -14,7 +14,7 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NONE
 from prefect.runtime import flow_run
 
-from campaign.clock import resolve_as_of
+from campaign.clock import AsOf, resolve_as_of
 from flows.common import RunScope, run_scope
 from notify.deliver import DeliveryReport, deliver, plan_notifications
 from storage.db import session_scope
@@ -86,7 +86,7 @@ def _duty_run_name() -> str:
 @flow(name="重点工作职责", flow_run_name=_duty_run_name, log_prints=False)
 def duty_flow(
     duty: str,
-    as_of: dt.datetime | None = None,
+    as_of: AsOf = None,
     township: str | None = None,
     campaign: str | None = None,
     send: bool = True,

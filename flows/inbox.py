@@ -9,7 +9,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NONE
 
-from campaign.clock import resolve_as_of
+from campaign.clock import AsOf, resolve_as_of
 from campaign.settings import get_settings
 from storage.db import session_scope
 from tasks.imports.inbox import InboxReport, process_inbox
@@ -23,7 +23,7 @@ def import_inbox(campaign: str, now: dt.datetime) -> InboxReport:
 
 
 @flow(name="收取上报材料", log_prints=False)
-def inbox_flow(campaign: str | None = None, as_of: dt.datetime | None = None) -> dict[str, Any]:
+def inbox_flow(campaign: str | None = None, as_of: AsOf = None) -> dict[str, Any]:
     """Import the inbox; the import time is the run's scheduled start (or ``as_of``)."""
     log = get_run_logger()
     when = resolve_as_of(as_of)
@@ -34,8 +34,10 @@ def inbox_flow(campaign: str | None = None, as_of: dt.datetime | None = None) ->
     if report.results:
         create_table_artifact(
             key="inbox-imports",
-            table=[{"文件": r.file, "结果": r.status, "报表": r.report_name or "", "行数": r.rows,
-                    "问题数": len(r.issues)} for r in report.results],
+            table=[
+                {"文件": r.file, "结果": r.status, "报表": r.report_name or "", "行数": r.rows, "问题数": len(r.issues)}
+                for r in report.results
+            ],
             description=f"{when:%Y-%m-%d %H:%M} 收取上报材料：接收 {len(report.accepted)} 份，退回 {len(report.rejected)} 份",
         )
     return {

@@ -74,7 +74,7 @@ def materialise(session: Session, ctx: DutyContext) -> int:
         return 0
     rows = []
     for p in periods_to_date(ctx):
-        due, alert = due_and_alert(ctx.duty.due, p, ctx.calendar, ctx.tz)
+        due, alert = due_and_alert(ctx.duty.due, p, ctx.calendar, ctx.tz, ctx.plan.campaign_window()[1])
         for unit_code, unit_name, township_code in units.itertuples(index=False):
             rows.append(
                 {

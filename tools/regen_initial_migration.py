@@ -19,8 +19,9 @@ from storage.migrate import MIGRATIONS, alembic_config
 target = MIGRATIONS / "versions" / "0001_initial_schema.py"
 with tempfile.TemporaryDirectory() as tmp:
     target.unlink(missing_ok=True)
-    command.revision(alembic_config(f"sqlite:///{tmp}/gen.db"), message="initial schema", autogenerate=True,
-                     rev_id="0001")
+    command.revision(
+        alembic_config(f"sqlite:///{tmp}/gen.db"), message="initial schema", autogenerate=True, rev_id="0001"
+    )
 text = target.read_text(encoding="utf-8")
 text = re.sub(r"storage\.models\.UTCDateTime\(timezone=True\)", "sa.DateTime(timezone=True)", text)
 text = re.sub(r"Create Date: .*", "Create Date: (regenerated from the models before the first release)", text)
