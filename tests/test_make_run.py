@@ -54,6 +54,11 @@ def test_make_run_serves_every_deployment_and_stops_cleanly(tmp_path: Path) -> N
         start_new_session=True,
     )
     api = f"http://127.0.0.1:{port}/api"
+    from plan.load import load_plan_file
+    from schedules.deployments import deployment_specs
+
+    plan, _ = load_plan_file(ROOT / "catalog" / "taonan-2018.yaml")
+    expected = {(s.flow_name, s.name) for s in deployment_specs(plan)}
     names: list[str] = []
     try:
         deadline = time.monotonic() + 180
@@ -63,14 +68,20 @@ def test_make_run_serves_every_deployment_and_stops_cleanly(tmp_path: Path) -> N
                     got = _get(f"{api}/deployments/filter", {"limit": 200})
                     assert isinstance(got, list)
                     names = [d["name"] for d in got]
-                    if len(names) >= 5:
+                    if len(names) >= len(expected):
                         break
             except OSError:
                 pass
             time.sleep(1)
         assert proc.poll() is None, (tmp_path / "make-run.log").read_text(errors="replace")[-3000:]
-        assert len(names) >= 5, f"deployments listed: {names}"
-        assert any("百日会战" in n for n in names)
+        flows = _get(f"{api}/flows/filter", {"limit": 200})
+        assert isinstance(flows, list)
+        flow_names = {f["id"]: f["name"] for f in flows}
+        got = _get(f"{api}/deployments/filter", {"limit": 200})
+        assert isinstance(got, list)
+        listed = {(flow_names[d["flow_id"]], d["name"]) for d in got}
+        assert listed == expected
+        assert any(flow == "第1阶段·百日会战" for flow, _ in listed)
     finally:
         # Ctrl-C in a terminal signals the whole foreground process group.
         os.killpg(proc.pid, signal.SIGINT)
