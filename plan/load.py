@@ -56,6 +56,9 @@ def parse_plan(text: str, source: Path | str = "<catalog>") -> Plan:
         for err in exc.errors():
             loc = tuple(x for x in err["loc"] if not (isinstance(x, str) and x.startswith("function-")))
             msg = err["msg"].removeprefix("Value error, ")
+            got = err.get("input")
+            if isinstance(got, str | int | float | bool) and err["type"] not in ("value_error", "extra_forbidden"):
+                msg = f"{msg} (got {got!r})"
             problems.append((_loc(doc, loc), msg))
         raise CatalogError(source, problems) from None
 

@@ -599,7 +599,7 @@ def test_it_rejects_a_bad_comparison(doc: dict[str, Any]) -> None:
     d["aspects"][1]["items"][0]["indicators"][0]["comparison"] = "≤"
     ((where, msg),) = problems_of(d)
     assert where == "aspects[1](2).items[0](5).indicators[0](i05-poverty-incidence).comparison"
-    assert msg == "Input should be '>=', '>', '<=', '<' or '=='"
+    assert msg == "Input should be '>=', '>', '<=', '<' or '==' (got '≤')"  # the wrong value is quoted back
 
 
 def test_it_rejects_a_reading_of_an_unknown_indicator(doc: dict[str, Any]) -> None:
