@@ -1,4 +1,4 @@
-"""Publishing the 挂图作战 board as Prefect artifacts: a table of every item, and a markdown summary.
+"""Publishing the 挂图作战 board as Prefect artifacts: a table per township and item, and a markdown summary.
 
 Keys are stable, so the UI's artifact page shows the latest board and its history: ``board`` for
 the city, ``board-<township code>`` for a township re-run (and ``…-summary`` for the summaries).
@@ -14,7 +14,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from flows.common import RunScope
 from storage.db import session_scope
-from tasks.board import board
+from tasks.board import board, board_table
 
 TOP_ITEMS = 10
 
@@ -27,10 +27,11 @@ def publish_board(scope: RunScope, as_of: dt.datetime, phase_name: str) -> pd.Da
     title = f"{scope.plan.campaign.city}脱贫攻坚挂图作战（{phase_name}·{where}）"
     local = as_of.astimezone(ZoneInfo(scope.plan.campaign.timezone))
     description = f"{title}：截至 {local:%Y-%m-%d %H:%M}，逾期或未达标 {len(df)} 项"
+    table = board_table(df)
     create_table_artifact(
         key=key,
-        table=[{str(k): v for k, v in r.items()} for r in df.to_dict(orient="records")],
-        description=description,
+        table=[{str(k): v for k, v in r.items()} for r in table.to_dict(orient="records")],
+        description=description + "（按乡镇、事项汇总；明细：campaign status）",
     )
     create_markdown_artifact(key=f"{key}-summary", markdown=summary_markdown(df, local, title), description=title)
     return df

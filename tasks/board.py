@@ -79,3 +79,21 @@ def summary(df: pd.DataFrame, as_of: dt.datetime, title: str) -> str:
     ]
     lines += [f"| {t} | {n} |" for t, n in per_town.items()]
     return "\n".join(lines) + "\n"
+
+
+def board_table(df: pd.DataFrame) -> pd.DataFrame:
+    """The board as operators read it: one row per township × item, not per village and period
+    (a city-wide board has thousands of those; `campaign status` lists them all)."""
+    if df.empty:
+        return pd.DataFrame(columns=["乡镇", "事项", "类别", "单位数", "项数", "最早应完成", "最长逾期天数"])
+    out = (
+        df.groupby(["乡镇", "事项", "类别"], sort=False)
+        .agg(
+            单位数=("单位", "nunique"),
+            项数=("周期", "size"),
+            最早应完成=("应完成时间", "min"),
+            最长逾期天数=("逾期天数", "max"),
+        )
+        .reset_index()
+    )
+    return out.sort_values(["乡镇", "最长逾期天数"], ascending=[True, False], ignore_index=True)
