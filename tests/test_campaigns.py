@@ -34,7 +34,7 @@ def test_another_countys_plan_loads_and_runs_beside_the_first(session: Session) 
     assert materialise(session, ctx) == 4  # January and February (started 2/1), for 东岭镇 and 西河乡
     flag_overdue(session, ctx)
     # January 2019 ends on a Thursday; due 1/31 17:30, overdue by 2/1 09:00 for both townships.
-    assert sorted(f["unit"] for f in overdue_instances(session, ctx)) == ["东岭镇", "西河乡"]
+    assert sorted(str(f["unit"]) for f in overdue_instances(session, ctx)) == ["东岭镇", "西河乡"]
     units = set(session.scalars(select(DutyInstance.unit_code).where(DutyInstance.campaign_id == other.id)))
     assert units == {"229999100000", "229999200000"}
     # The first campaign is untouched.
