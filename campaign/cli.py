@@ -241,11 +241,13 @@ def up(
 
 
 def _register_subcommands() -> None:
+    from campaign.cli_events import register as register_events
     from campaign.cli_import import register as register_import
     from campaign.cli_schedules import register as register_schedules
 
     register_import(app)
     register_schedules(app)
+    register_events(app)
 
 
 _register_subcommands()

@@ -20,12 +20,11 @@ from notify.deliver import DeliveryReport, deliver, plan_notifications
 from storage.db import session_scope
 from tasks.instances import (
     DutyContext,
-    complete_from_evidence,
     duty_row_id,
     flag_overdue,
-    materialise,
     overdue_instances,
 )
+from tasks.kinds import kind_of
 from tasks.measures import evaluate_targets
 
 
@@ -40,13 +39,13 @@ def _ctx(scope: RunScope, duty_key: str, as_of: dt.datetime) -> DutyContext:
 @task(name="生成职责实例", retries=2, retry_delay_seconds=[2, 10], cache_policy=NONE)
 def materialise_instances(ctx: DutyContext) -> int:
     with session_scope() as s:
-        return materialise(s, ctx)
+        return kind_of(ctx.duty).materialise(s, ctx)
 
 
 @task(name="收集上报材料", retries=2, retry_delay_seconds=[2, 10], cache_policy=NONE)
 def gather_evidence(ctx: DutyContext) -> int:
     with session_scope() as s:
-        return complete_from_evidence(s, ctx)
+        return kind_of(ctx.duty).complete(s, ctx)
 
 
 @task(name="核对量化指标", retries=2, retry_delay_seconds=[2, 10], cache_policy=NONE)

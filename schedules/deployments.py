@@ -26,7 +26,15 @@ import yaml
 from campaign.periods import Frequency
 from campaign.workdays import WorkCalendar, default_calendar
 from plan.schema import Duty, Phase, Plan
-from schedules.rrules import duty_dates, duty_rrule, phase_rrule, run_time, unreached_due_dates
+from schedules.rrules import (
+    EVENT_CHECK_MINUTES,
+    duty_dates,
+    duty_rrule,
+    event_rrule,
+    phase_rrule,
+    run_time,
+    unreached_due_dates,
+)
 
 if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
@@ -151,19 +159,29 @@ def _duty_spec(plan: Plan, duty: Duty, cal: WorkCalendar, unreached: list[Any]) 
     phases = "、".join(plan.phase(k).name for k in duty.phases) if duty.phases else "全年各阶段"
     rule = duty_rrule(plan, duty, cal)
     if duty.frequency is Frequency.EVENT:
-        when = "事件触发，各阶段流程每日检查"
+        when = f"事件触发，{duty.response_minutes} 分钟内须完成，本部署每 {EVENT_CHECK_MINUTES} 分钟检查一次"
     else:
         n = len(duty_dates(plan, duty, cal))
         when = f"{duty.wording or duty.frequency.value}，活动期内到期 {n} 次" if rule else f"{duty.frequency.value}"
     desc = (
         f"{duty.name}（第{item.number}项「{item.title}」；{duty.performer}；{when}；{phases}）。"
         f"{duty.text}\n\n"
-        "日程显示本职责的到期日，但未启用：到期当日由所在阶段的流程作为子流程运行，不会重复运行。"
-        "需要时可手动运行本部署（参数 as_of、township）。"
+        + (
+            "本部署的日程已启用：事件职责不由阶段流程运行，只由本日程检查，不会重复运行。"
+            if duty.frequency is Frequency.EVENT
+            else "日程显示本职责的到期日，但未启用：到期当日由所在阶段的流程作为子流程运行，不会重复运行。"
+        )
+        + "需要时可手动运行本部署（参数 as_of、township）。"
     )
     if unreached:
         desc += "到期日 " + "、".join(d.isoformat() for d in unreached) + " 在活动期之外，阶段流程不会运行。"
-    schedules = (ScheduleSpec(rule, tz, False, f"{duty.key}-due"),) if rule else ()
+    if duty.frequency is Frequency.EVENT:
+        # The one kind of duty its own deployment fires (the phase flows leave it out), so active.
+        schedules: tuple[ScheduleSpec, ...] = (
+            ScheduleSpec(event_rrule(plan, duty), tz, True, f"{duty.key}-every-{EVENT_CHECK_MINUTES}-minutes"),
+        )
+    else:
+        schedules = (ScheduleSpec(rule, tz, False, f"{duty.key}-due"),) if rule else ()
     return DeploymentSpec(
         name=duty.key,
         flow_name=DUTY_FLOW_NAME,

@@ -226,6 +226,23 @@ def phase_rrule(plan: Plan, phase: Phase) -> str:
     return f"DTSTART:{_fmt_local(_local(start, run_time(plan), tz))}\nRRULE:FREQ=DAILY;UNTIL={_until(end, tz)}"
 
 
+EVENT_CHECK_MINUTES = 10
+
+
+def event_rrule(plan: Plan, duty: Duty) -> str:
+    """Event duties (a fault reached within 90 minutes) are checked every 10 minutes of every
+    window they run in, by their own deployment: a daily phase run could not see a 90-minute
+    deadline pass. One rule per window would need a rule set; the campaign's windows are
+    contiguous, so one rule from the first window's start to the last window's end serves."""
+    tz = ZoneInfo(plan.campaign.timezone)
+    windows = plan.duty_windows(duty)
+    start, end = windows[0][0], windows[-1][1]
+    return (
+        f"DTSTART:{_fmt_local(dt.datetime.combine(start, dt.time(0, 0), tzinfo=tz))}\n"
+        f"RRULE:FREQ=MINUTELY;INTERVAL={EVENT_CHECK_MINUTES};UNTIL={_until(end, tz)}"
+    )
+
+
 def duty_rrule(plan: Plan, duty: Duty, cal: WorkCalendar) -> str | None:
     """The duty's due dates at the run time, as a rule set (see the module docstring); None when
     none of its due dates falls inside the campaign's window (see ``unreached_due_dates``)."""

@@ -26,14 +26,9 @@ from tasks.due import due_date
 
 def work_dates(plan: Plan, duty: Duty, cal: WorkCalendar) -> set[dt.date]:
     if duty.frequency is Frequency.EVENT:
-        # Event duties are checked every day of their windows (faults can happen any day).
-        days: set[dt.date] = set()
-        for start, end in plan.duty_windows(duty):
-            d = start
-            while d <= end:
-                days.add(d)
-                d += dt.timedelta(days=1)
-        return days
+        # Not run by the phase flows: a 90-minute deadline needs checking every few minutes, so
+        # the duty's own deployment runs every 10 minutes (schedules.rrules.event_rrule).
+        return set()
     policy = plan.reminders
     anchor = plan.campaign_window()[0]
     runs_at = run_time(plan)

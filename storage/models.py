@@ -230,6 +230,8 @@ class DutyInstance(Base):
     status: Mapped[str] = mapped_column(String(12), default="open")  # open | done | overdue
     completed_at: Mapped[dt.datetime | None]
     evidence_id: Mapped[int | None] = mapped_column(ForeignKey("evidence.id", ondelete="SET NULL"))
+    # Event duties: the event the instance answers (its deadline counts from the event).
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     flagged_at: Mapped[dt.datetime | None]
     overdue_since: Mapped[dt.datetime | None]
     # Escalation chain frozen when the instance first goes overdue (a later policy edit does not rewrite it).

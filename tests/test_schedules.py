@@ -59,6 +59,7 @@ def expect_duty(plan: Plan, key: str, freq: Frequency, **due: Any) -> None:
 
 # --- prefect.yaml ----------------------------------------------------------------------------
 
+
 def test_prefect_yaml_is_what_the_catalog_generates(plan: Plan) -> None:
     text = render_prefect_yaml(plan, CAL)
     on_disk = (ROOT / "prefect.yaml").read_text(encoding="utf-8")
@@ -71,8 +72,9 @@ def test_prefect_yaml_is_what_the_catalog_generates(plan: Plan) -> None:
         assert (d["name"], d["entrypoint"], d["parameters"]) == (spec.name, spec.entrypoint, spec.parameters)
         assert d["work_pool"]["name"] == WORK_POOL
         assert [s.get("rrule") for s in d["schedules"]] == [s.rrule for s in spec.schedules]
-        assert [(s["timezone"], s["active"]) for s in d["schedules"]] == [(s.timezone, s.active)
-                                                                          for s in spec.schedules]
+        assert [(s["timezone"], s["active"]) for s in d["schedules"]] == [
+            (s.timezone, s.active) for s in spec.schedules
+        ]
     assert doc["pull"] == [{"prefect.deployments.steps.set_working_directory": {"directory": "{{ $PWD }}"}}]
 
 
@@ -86,9 +88,11 @@ def test_every_deployment_of_the_plan(plan: Plan) -> None:
     assert [s.name for s in duties] == [d.key for d in plan.duties()]
     assert all(s.entrypoint == "flows/duty.py:duty_flow" and s.flow_name == DUTY_FLOW_NAME for s in duties)
     assert all(s.parameters == {"duty": s.name, "campaign": "taonan-2018"} for s in duties)
-    # Phase flows are the only active calendar schedules; every duty schedule is inactive.
+    # Phase flows fire the calendar duties, whose own schedules are shown but inactive; the one
+    # event duty (the 90-minute repair) is fired only by its own schedule, every 10 minutes.
     assert all(sch.active for s in phases for sch in s.schedules)
-    assert not any(sch.active for s in duties for sch in s.schedules)
+    active = [s.name for s in duties for sch in s.schedules if sch.active]
+    assert active == ["i23-fault-repair"]
     assert inbox.entrypoint == "flows/inbox.py:inbox_flow" and inbox.parameters == {"campaign": "taonan-2018"}
     assert [(sch.interval_seconds, sch.active) for sch in inbox.schedules] == [(600, True)]
     assert all("乡镇" in s.description or "职责" in s.description for s in phases)
@@ -101,7 +105,10 @@ def test_phase_schedules_run_daily_at_nine_inside_their_windows(plan: Plan) -> N
     for p in plan.phases:
         occ = occurrences(phase_rrule(plan, p), "Asia/Shanghai")
         start, end = plan.phase_dates(p)
-        assert (occ[0], occ[-1]) == (dt.datetime.combine(start, dt.time(9), TZ), dt.datetime.combine(end, dt.time(9), TZ))
+        assert (occ[0], occ[-1]) == (
+            dt.datetime.combine(start, dt.time(9), TZ),
+            dt.datetime.combine(end, dt.time(9), TZ),
+        )
         assert len(occ) == (end - start).days + 1
 
 
@@ -119,14 +126,33 @@ def test_every_duty_schedule_expands_to_its_due_dates(plan: Plan) -> None:
 
 # --- snapshots: 2018 ---------------------------------------------------------------------------
 
+
 def test_half_monthly_rolls_back_to_the_make_up_saturday(plan: Plan) -> None:
     # 4/29–5/1 are the 劳动节 holiday and 4/28 (a Saturday) a make-up workday: the meeting of
     # 4/16–4/30 is due 4/28. 9/30 is a make-up Sunday; 12/30–12/31 holidays, 12/29 a make-up Saturday.
-    expect_duty(plan, "i03-party-meeting", Frequency.HALF_MONTHLY, anchor="period_end", roll="preceding",
-                offset_workdays=0)
+    expect_duty(
+        plan, "i03-party-meeting", Frequency.HALF_MONTHLY, anchor="period_end", roll="preceding", offset_workdays=0
+    )
     assert days(plan, "i03-party-meeting") == [
-        "03-30", "04-13", "04-28", "05-15", "05-31", "06-15", "06-29", "07-13", "07-31", "08-15", "08-31",
-        "09-14", "09-30", "10-15", "10-31", "11-15", "11-30", "12-14", "12-29",
+        "03-30",
+        "04-13",
+        "04-28",
+        "05-15",
+        "05-31",
+        "06-15",
+        "06-29",
+        "07-13",
+        "07-31",
+        "08-15",
+        "08-31",
+        "09-14",
+        "09-30",
+        "10-15",
+        "10-31",
+        "11-15",
+        "11-30",
+        "12-14",
+        "12-29",
     ]
     rule = duty_rrule(plan, plan.duty("i03-party-meeting"), CAL)
     assert rule is not None
@@ -136,14 +162,50 @@ def test_half_monthly_rolls_back_to_the_make_up_saturday(plan: Plan) -> None:
 
 
 def test_weekly_due_on_monday_moves_around_the_holidays(plan: Plan) -> None:
-    expect_duty(plan, "i01-work-team-days", Frequency.WEEKLY, anchor="period_end", roll="following",
-                offset_workdays=0)
+    expect_duty(plan, "i01-work-team-days", Frequency.WEEKLY, anchor="period_end", roll="following", offset_workdays=0)
     got = days(plan, "i01-work-team-days")
     assert got == [
-        "03-26", "04-02", "04-08", "04-16", "04-23", "05-02", "05-07", "05-14", "05-21", "05-28", "06-04",
-        "06-11", "06-19", "06-25", "07-02", "07-09", "07-16", "07-23", "07-30", "08-06", "08-13", "08-20",
-        "08-27", "09-03", "09-10", "09-17", "09-25", "09-30", "10-08", "10-15", "10-22", "10-29", "11-05",
-        "11-12", "11-19", "11-26", "12-03", "12-10", "12-17", "12-24", "12-29",
+        "03-26",
+        "04-02",
+        "04-08",
+        "04-16",
+        "04-23",
+        "05-02",
+        "05-07",
+        "05-14",
+        "05-21",
+        "05-28",
+        "06-04",
+        "06-11",
+        "06-19",
+        "06-25",
+        "07-02",
+        "07-09",
+        "07-16",
+        "07-23",
+        "07-30",
+        "08-06",
+        "08-13",
+        "08-20",
+        "08-27",
+        "09-03",
+        "09-10",
+        "09-17",
+        "09-25",
+        "09-30",
+        "10-08",
+        "10-15",
+        "10-22",
+        "10-29",
+        "11-05",
+        "11-12",
+        "11-19",
+        "11-26",
+        "12-03",
+        "12-10",
+        "12-17",
+        "12-24",
+        "12-29",
     ]  # the last week's Monday 2019-01-07 is past the campaign: brought back to its last working day
     rule = duty_rrule(plan, plan.duty("i01-work-team-days"), CAL)
     assert rule is not None and "RRULE:FREQ=WEEKLY;BYDAY=MO;" in rule
@@ -160,7 +222,16 @@ def test_quarterly(plan: Plan) -> None:
 def test_monthly_around_national_day(plan: Plan) -> None:
     expect_duty(plan, "i02-city-leader-log-review", Frequency.MONTHLY, anchor="period_end", roll="following")
     assert days(plan, "i02-city-leader-log-review") == [
-        "04-02", "05-02", "05-31", "07-02", "07-31", "08-31", "09-30", "10-31", "11-30", "12-29",
+        "04-02",
+        "05-02",
+        "05-31",
+        "07-02",
+        "07-31",
+        "08-31",
+        "09-30",
+        "10-31",
+        "11-30",
+        "12-29",
     ]
     # A month's report due on its first working day: 10/1–10/7 are holidays, so October's is due 10/8.
     first_day = plan.duty("i02-city-leader-log-review").model_copy(
@@ -168,7 +239,15 @@ def test_monthly_around_national_day(plan: Plan) -> None:
     )
     got = duty_dates(plan, first_day, CAL)
     assert [f"{d:%m-%d}" for d in got] == [
-        "04-02", "05-02", "06-01", "07-02", "08-01", "09-03", "10-08", "11-01", "12-03",
+        "04-02",
+        "05-02",
+        "06-01",
+        "07-02",
+        "08-01",
+        "09-03",
+        "10-08",
+        "11-01",
+        "12-03",
     ]
     # Two working days after the half month: 9/30 (make-up Sunday) + 2 working days = 10/9.
     expect_duty(plan, "i03-minutes-digest", Frequency.HALF_MONTHLY, offset_workdays=2)
@@ -177,17 +256,36 @@ def test_monthly_around_national_day(plan: Plan) -> None:
 
 # --- re-basing --------------------------------------------------------------------------------
 
+
 def test_a_campaign_in_2019_gets_the_2019_dates(plan: Plan) -> None:
     p19 = rebased(plan, 2019)
     # 2019: 5/1–5/4 holiday, 9/13 中秋, 10/1–10/7 国庆; weekends roll back to Friday.
     assert days(p19, "i03-party-meeting") == [
-        "03-29", "04-15", "04-30", "05-15", "05-31", "06-14", "06-28", "07-15", "07-31", "08-15", "08-30",
-        "09-12", "09-30", "10-15", "10-31", "11-15", "11-29", "12-13", "12-31",
+        "03-29",
+        "04-15",
+        "04-30",
+        "05-15",
+        "05-31",
+        "06-14",
+        "06-28",
+        "07-15",
+        "07-31",
+        "08-15",
+        "08-30",
+        "09-12",
+        "09-30",
+        "10-15",
+        "10-31",
+        "11-15",
+        "11-29",
+        "12-13",
+        "12-31",
     ]
     assert phase_rrule(p19, p19.phase(1)).startswith("DTSTART:20190320T090000+08:00")
     specs = deployment_specs(p19, CAL)
-    assert all("2019" in sch.rrule.splitlines()[0] for s in specs if s.kind != "inbox" for sch in s.schedules
-               if sch.rrule)
+    assert all(
+        "2019" in sch.rrule.splitlines()[0] for s in specs if s.kind != "inbox" for sch in s.schedules if sch.rrule
+    )
 
 
 def test_an_unknown_year_is_an_error_not_a_weekend_guess(plan: Plan) -> None:
@@ -210,6 +308,7 @@ def test_an_operator_calendar_file_makes_a_year_known(plan: Plan, tmp_path: Any)
 
 
 # --- work dates: what the phase flows run ------------------------------------------------------
+
 
 def _phase_of(plan: Plan, day: dt.date) -> str | None:
     for p in plan.phases:
@@ -246,10 +345,19 @@ def test_no_occurrence_is_both_a_phase_run_and_an_active_duty_schedule(plan: Pla
                 for o in occurrences(sch.rrule, sch.timezone):
                     assert o not in phase_runs  # phases never overlap
                     phase_runs[o] = s.tags[-1].removeprefix("phase:")
+    event_duties = {d.key for d in plan.duties() if d.frequency is Frequency.EVENT}
     for s in specs:
         if s.kind != "duty":
             continue
         for sch in s.schedules:
+            if s.name in event_duties:
+                # An event duty is fired only by its own (active) schedule: no phase run takes it.
+                assert sch.active and "FREQ=MINUTELY;INTERVAL=10" in (sch.rrule or ""), s.name
+                assert all(
+                    s.name not in {d.key for d in duties_with_work(plan, o.date(), CAL, p)}
+                    for o, p in phase_runs.items()
+                ), s.name
+                continue
             assert not sch.active, s.name
             assert sch.rrule is not None
             for o in occurrences(sch.rrule, sch.timezone):
@@ -269,21 +377,32 @@ def test_going_overdue_at_17_30_is_taken_up_by_the_next_mornings_run(plan: Plan)
 
 def test_a_duty_of_one_phase_is_still_run_for_its_deadline_after_the_phase(plan: Plan) -> None:
     one_phase = Duty(
-        key="x-p1-only", name="只在百日会战", text="t", performer="各乡镇", scope="township",
-        frequency=Frequency.HALF_MONTHLY, evidence="会议纪要", phases=["p1"],
+        key="x-p1-only",
+        name="只在百日会战",
+        text="t",
+        performer="各乡镇",
+        scope="township",
+        frequency=Frequency.HALF_MONTHLY,
+        evidence="会议纪要",
+        phases=["p1"],
     )
     # 6/16–6/30: 6/30 is a Saturday, due Monday 7/2 — inside phase 2, which runs it.
     assert dt.date(2018, 7, 2) in work_dates(plan, one_phase, CAL)
     items = plan.aspects[0].items
-    patched = plan.model_copy(update={"aspects": [
-        plan.aspects[0].model_copy(update={"items": [items[0].model_copy(update={"duties": [one_phase]})]})
-    ]})
+    patched = plan.model_copy(
+        update={
+            "aspects": [
+                plan.aspects[0].model_copy(update={"items": [items[0].model_copy(update={"duties": [one_phase]})]})
+            ]
+        }
+    )
     assert [d.key for d in duties_with_work(patched, dt.date(2018, 7, 2), CAL, "p2")] == ["x-p1-only"]
     assert duties_with_work(patched, dt.date(2018, 7, 20), CAL, "p2") == []
     assert f"{duty_dates(patched, one_phase, CAL)[-1]:%m-%d}" == "07-02"
 
 
 # --- prefect serve and the CLI -----------------------------------------------------------------
+
 
 def test_runner_deployments_carry_the_same_schedules_and_inactive_flags(plan: Plan) -> None:
     from schedules.deployments import runner_deployments

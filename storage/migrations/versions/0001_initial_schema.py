@@ -322,46 +322,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_messages")),
     )
     op.create_table(
-        "duty_instances",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("campaign_id", sa.Integer(), nullable=False),
-        sa.Column("duty_id", sa.Integer(), nullable=False),
-        sa.Column("unit_code", sa.String(length=64), nullable=False),
-        sa.Column("unit_name", sa.String(length=100), nullable=False),
-        sa.Column("township_code", sa.String(length=12), nullable=True),
-        sa.Column("period_key", sa.String(length=32), nullable=False),
-        sa.Column("period_start", sa.Date(), nullable=False),
-        sa.Column("period_end", sa.Date(), nullable=False),
-        sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("alert_after", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("status", sa.String(length=12), nullable=False),
-        sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("evidence_id", sa.Integer(), nullable=True),
-        sa.Column("flagged_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("overdue_since", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("escalation_chain", sa.JSON(), nullable=True),
-        sa.Column("acknowledged_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("extended_to", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["campaign_id"], ["campaigns.id"], name=op.f("fk_duty_instances_campaign_id_campaigns"), ondelete="CASCADE"
-        ),
-        sa.ForeignKeyConstraint(
-            ["duty_id"], ["duties.id"], name=op.f("fk_duty_instances_duty_id_duties"), ondelete="CASCADE"
-        ),
-        sa.ForeignKeyConstraint(
-            ["evidence_id"], ["evidence.id"], name=op.f("fk_duty_instances_evidence_id_evidence"), ondelete="SET NULL"
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_duty_instances")),
-        sa.UniqueConstraint(
-            "duty_id", "unit_code", "period_key", name=op.f("uq_duty_instances_duty_id_unit_code_period_key")
-        ),
-    )
-    with op.batch_alter_table("duty_instances", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_duty_instances_due_at"), ["due_at"], unique=False)
-        batch_op.create_index("ix_duty_instances_open_alert", ["status", "alert_after"], unique=False)
-        batch_op.create_index("ix_duty_instances_township", ["campaign_id", "township_code"], unique=False)
-
-    op.create_table(
         "events",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("campaign_id", sa.Integer(), nullable=False),
@@ -404,6 +364,50 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_readings_lookup", ["campaign_id", "indicator_key", "unit_code", "period_key"], unique=False
         )
+
+    op.create_table(
+        "duty_instances",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("campaign_id", sa.Integer(), nullable=False),
+        sa.Column("duty_id", sa.Integer(), nullable=False),
+        sa.Column("unit_code", sa.String(length=64), nullable=False),
+        sa.Column("unit_name", sa.String(length=100), nullable=False),
+        sa.Column("township_code", sa.String(length=12), nullable=True),
+        sa.Column("period_key", sa.String(length=32), nullable=False),
+        sa.Column("period_start", sa.Date(), nullable=False),
+        sa.Column("period_end", sa.Date(), nullable=False),
+        sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("alert_after", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("evidence_id", sa.Integer(), nullable=True),
+        sa.Column("event_id", sa.Integer(), nullable=True),
+        sa.Column("flagged_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("overdue_since", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("escalation_chain", sa.JSON(), nullable=True),
+        sa.Column("acknowledged_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("extended_to", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"], ["campaigns.id"], name=op.f("fk_duty_instances_campaign_id_campaigns"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["duty_id"], ["duties.id"], name=op.f("fk_duty_instances_duty_id_duties"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["event_id"], ["events.id"], name=op.f("fk_duty_instances_event_id_events"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["evidence_id"], ["evidence.id"], name=op.f("fk_duty_instances_evidence_id_evidence"), ondelete="SET NULL"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_duty_instances")),
+        sa.UniqueConstraint(
+            "duty_id", "unit_code", "period_key", name=op.f("uq_duty_instances_duty_id_unit_code_period_key")
+        ),
+    )
+    with op.batch_alter_table("duty_instances", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_duty_instances_due_at"), ["due_at"], unique=False)
+        batch_op.create_index("ix_duty_instances_open_alert", ["status", "alert_after"], unique=False)
+        batch_op.create_index("ix_duty_instances_township", ["campaign_id", "township_code"], unique=False)
 
     op.create_table(
         "flags",
@@ -489,17 +493,17 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_flags_township_code"))
 
     op.drop_table("flags")
-    with op.batch_alter_table("indicator_readings", schema=None) as batch_op:
-        batch_op.drop_index("ix_readings_lookup")
-
-    op.drop_table("indicator_readings")
-    op.drop_table("events")
     with op.batch_alter_table("duty_instances", schema=None) as batch_op:
         batch_op.drop_index("ix_duty_instances_township")
         batch_op.drop_index("ix_duty_instances_open_alert")
         batch_op.drop_index(batch_op.f("ix_duty_instances_due_at"))
 
     op.drop_table("duty_instances")
+    with op.batch_alter_table("indicator_readings", schema=None) as batch_op:
+        batch_op.drop_index("ix_readings_lookup")
+
+    op.drop_table("indicator_readings")
+    op.drop_table("events")
     op.drop_table("messages")
     op.drop_table("indicators")
     with op.batch_alter_table("evidence", schema=None) as batch_op:
