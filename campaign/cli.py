@@ -88,70 +88,6 @@ def plan_export(
 
 
 @app.command()
-def outbox(
-    recipient: Annotated[str | None, typer.Option(help="Only messages to this recipient")] = None,
-    failed: Annotated[bool, typer.Option("--failed", help="Show ledger rows that failed or are stuck")] = False,
-    limit: int = 50,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-) -> None:
-    """List what the local outbox received (or, with --failed, what could not be sent and why)."""
-    from sqlalchemy import select
-
-    from storage.db import session_scope
-    from storage.models import Notification, OutboxMessage, Person
-
-    with session_scope() as s:
-        rows: list[dict[str, Any]]
-        if failed:
-            q = (
-                select(Notification, Person)
-                .join(Person, Person.id == Notification.person_id)
-                .where(Notification.status.in_(("failed", "sending")))
-                .order_by(Notification.id)
-                .limit(limit)
-            )
-            rows = [
-                {
-                    "id": n.id,
-                    "to": p.display,
-                    "step": n.step,
-                    "status": n.status,
-                    "attempts": n.attempts,
-                    "next_attempt_at": n.next_attempt_at.astimezone(TZ).isoformat(),
-                    "error": n.last_error,
-                }
-                for n, p in s.execute(q).all()
-            ]
-        else:
-            oq = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
-            if recipient:
-                oq = oq.where(OutboxMessage.recipient == recipient)
-            rows = [
-                {
-                    "id": m.id,
-                    "to": m.recipient,
-                    "title": m.title,
-                    "body": m.body,
-                    "at": m.created_at.astimezone(TZ).isoformat(),
-                }
-                for m in reversed(s.scalars(oq).all())
-            ]
-    if as_json:
-        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
-        return
-    if not rows:
-        typer.echo("(nothing)")
-    for r in rows:
-        if failed:
-            typer.echo(
-                f"#{r['id']} → {r['to']} [{r['step']}] {r['status']} ×{r['attempts']} "
-                f"next {r['next_attempt_at']}: {r['error']}"
-            )
-        else:
-            typer.echo(f"#{r['id']} {r['at']} → {r['to']}\n  {r['title']}\n  " + r["body"].replace("\n", "\n  "))
-
-
-@app.command()
 def status(
     township: Annotated[str | None, typer.Option(help="Township name, short name or code")] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Date or time (Asia/Shanghai); default now")] = None,
@@ -243,11 +179,13 @@ def up(
 def _register_subcommands() -> None:
     from campaign.cli_events import register as register_events
     from campaign.cli_import import register as register_import
+    from campaign.cli_notify import register as register_notify
     from campaign.cli_schedules import register as register_schedules
 
     register_import(app)
     register_schedules(app)
     register_events(app)
+    register_notify(app)
 
 
 _register_subcommands()

@@ -36,6 +36,7 @@ class WorkCalendar:
 
     def __post_init__(self) -> None:
         self._builtin = _builtin_years()
+        self._memo: dict[dt.date, bool] = {}
 
     @classmethod
     def with_files(cls, paths: Iterable[Path]) -> WorkCalendar:
@@ -57,6 +58,7 @@ class WorkCalendar:
             if d.year != year:
                 raise ValueError(f"{path}: date {d} is not in year {year}")
         self.extra_years.add(year)
+        self._memo.clear()
         self.extra_holidays.update(hols)
         self.extra_workdays.update(works)
 
@@ -64,6 +66,13 @@ class WorkCalendar:
         return year in self.extra_years or year in self._builtin
 
     def is_workday(self, day: dt.date) -> bool:
+        # Memoised: chinese-calendar costs ~40 µs a lookup and reminder steps ask thousands of times.
+        hit = self._memo.get(day)
+        if hit is None:
+            hit = self._memo[day] = self._is_workday(day)
+        return hit
+
+    def _is_workday(self, day: dt.date) -> bool:
         if day.year in self.extra_years:
             if day in self.extra_workdays:
                 return True

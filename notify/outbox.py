@@ -1,13 +1,16 @@
 """The embedded default channel: an Apprise custom plugin ``outbox://<recipient>`` that records
 each message in the database instead of sending it anywhere (``campaign outbox`` lists them).
 
-While a notifier run is under way its session is the target (``writing_to``), so the outbox row
-commits together with the ledger rows that say it was sent; outside a run each message is its
-own unit of work.
+During a delivery run each send collects its outbox rows (``collecting``, a context variable that
+follows the send into Apprise's worker threads); the run's main thread writes them in the same
+transaction as the ledger rows that say they were sent, so an outbox message is recorded exactly
+once. With ``writing_to`` a session is the target instead; outside both, each message is its own
+unit of work.
 """
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import threading
 from collections.abc import Iterator
@@ -24,6 +27,9 @@ from storage.models import OutboxMessage
 _lock = threading.Lock()
 _target: Session | None = None
 _clock: dt.datetime | None = None
+_collector: contextvars.ContextVar[tuple[list[OutboxMessage], dt.datetime] | None] = contextvars.ContextVar(
+    "outbox_collector", default=None
+)
 
 
 @contextmanager
@@ -40,6 +46,17 @@ def writing_to(session: Session, at: dt.datetime) -> Iterator[None]:
             _target, _clock = prev
 
 
+@contextmanager
+def collecting(at: dt.datetime) -> Iterator[list[OutboxMessage]]:
+    """Collect the outbox messages sent in this context (and the threads it starts) in a list."""
+    box: list[OutboxMessage] = []
+    token = _collector.set((box, at))
+    try:
+        yield box
+    finally:
+        _collector.reset(token)
+
+
 def outbox_url(recipient: str) -> str:
     return "outbox://" + quote(recipient, safe="")
 
@@ -47,6 +64,11 @@ def outbox_url(recipient: str) -> str:
 @notify(on="outbox", name="Campaign local outbox")
 def outbox_plugin(body: str, title: str, notify_type: str, meta: dict[str, Any], *args: Any, **kwargs: Any) -> bool:
     recipient = unquote((meta.get("host") or "") + (meta.get("fullpath") or ""))
+    collector = _collector.get()
+    if collector is not None:
+        box, at = collector
+        box.append(OutboxMessage(recipient=recipient, title=title, body=body, created_at=at))
+        return True
     with _lock:
         if _target is not None:
             _target.add(OutboxMessage(recipient=recipient, title=title, body=body, created_at=_clock))

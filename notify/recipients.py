@@ -58,8 +58,9 @@ def resolve(ctx: DutyContext, d: Directory, target: str, unit_code: str, townshi
             head = next((r.name for r in org.roles if r.head_of is Scope.TOWNSHIP), None)
         return holders(head) if head else []
     if target == "市级责任领导":
-        if township_code is not None:
-            # For a township's unit the city leader answerable is its 市级包保领导.
+        if township_code is not None and ctx.duty.scope in (Scope.TOWNSHIP, Scope.VILLAGE, Scope.HOUSEHOLD):
+            # For a township's own unit the city leader answerable is its 市级包保领导; a department's
+            # duty (a fault repair at a village) answers to the item's 市级责任领导 instead.
             found = holders("市级包保领导")
             if found:
                 return found

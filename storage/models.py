@@ -386,7 +386,7 @@ class Message(Base):
     channel: Mapped[str | None] = mapped_column(String(200))  # privacy URL of the channel that took it
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime]
-    # Added for issue 5 (notifier): when a channel accepted it (wall clock), and how many channel
+    # Added for issue 5 (notifier): when a channel accepted it (the run's as_of), and how many channel
     # attempts it took (fallbacks and retries of this same message).
     sent_at: Mapped[dt.datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
