@@ -43,12 +43,21 @@ def prefect_server(home: Path, timeout: float = 180) -> Iterator[str]:
     """A `prefect server start` of our own on a free loopback port; stopped (whole group) on exit."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}/api"
-    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_API_URL": url,
-           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1", "PREFECT_UI_ENABLED": "false"}
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(home),
+        "PREFECT_API_URL": url,
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "DO_NOT_TRACK": "1",
+        "PREFECT_UI_ENABLED": "false",
+    }
     log = open(home / "server.log", "wb")  # noqa: SIM115 - closed in finally
     proc = subprocess.Popen(
         [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         started = time.monotonic()
@@ -183,17 +192,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--api-url", help="use this Prefect server instead of starting one")
     ap.add_argument("--n", type=int, default=10, help="subflows per measurement (tasks: 10×)")
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--day", type=dt.date.fromisoformat, default=dt.date(2018, 3, 30),
-                    help="a busy day (month-end reminders)")
-    ap.add_argument("--quiet-day", type=dt.date.fromisoformat, default=dt.date(2018, 4, 21),
-                    help="a quiet day of the same phase")
+    ap.add_argument(
+        "--day", type=dt.date.fromisoformat, default=dt.date(2018, 3, 30), help="a busy day (month-end reminders)"
+    )
+    ap.add_argument(
+        "--quiet-day", type=dt.date.fromisoformat, default=dt.date(2018, 4, 21), help="a quiet day of the same phase"
+    )
     args = ap.parse_args(argv)
 
     work = Path(tempfile.mkdtemp(prefix="flow-costs-"))
-    os.environ.update({
-        "DATABASE_URL": f"sqlite:///{work / 'campaign.db'}", "VAR_DIR": str(work / "var"),
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1", "PREFECT_LOGGING_LEVEL": "WARNING",
-    })
+    os.environ.update(
+        {
+            "DATABASE_URL": f"sqlite:///{work / 'campaign.db'}",
+            "VAR_DIR": str(work / "var"),
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "DO_NOT_TRACK": "1",
+            "PREFECT_LOGGING_LEVEL": "WARNING",
+        }
+    )
     with contextlib.ExitStack() as stack:
         if args.api_url:
             url = args.api_url

@@ -78,9 +78,7 @@ def shift_out_of_quiet(t: dt.datetime, policy: ReminderPolicy, tz: ZoneInfo) -> 
     return at_local(day, policy.quiet_hours.end, tz)
 
 
-def reminder_steps(
-    due_at: dt.datetime, policy: ReminderPolicy, cal: WorkCalendar, tz: ZoneInfo
-) -> list[Step]:
+def reminder_steps(due_at: dt.datetime, policy: ReminderPolicy, cal: WorkCalendar, tz: ZoneInfo) -> list[Step]:
     due_day = due_at.astimezone(tz).date()
     steps = [
         Step(f"before-{n}", "责任人", at_local(cal.add_workdays(due_day, -n), policy.send_at, tz), "reminder")

@@ -204,7 +204,7 @@ def evaluate_targets(session: Session, ctx: DutyContext) -> int:
                 "comparison": quota.comparison.value,
                 "unit": quota.unit,
                 "summary": f"{quota.metric} {round(float(value), 2):g}{quota.unit}，"
-                           f"要求 {quota.comparison.value} {quota.threshold:g}{quota.unit}",
+                f"要求 {quota.comparison.value} {quota.threshold:g}{quota.unit}",
             },
         }
     fq = select(Flag.id, Flag.subject, Flag.resolved_at).where(
@@ -213,18 +213,22 @@ def evaluate_targets(session: Session, ctx: DutyContext) -> int:
     if ctx.township:
         fq = fq.where(Flag.township_code == ctx.township)
     existing = {subject: (fid, resolved) for fid, subject, resolved in session.execute(fq).tuples()}
-    raised = insert_ignore(session, Flag.__table__, [r for s, r in wanted.items() if s not in existing],
-                           ["campaign_id", "kind", "subject"])
+    raised = insert_ignore(
+        session, Flag.__table__, [r for s, r in wanted.items() if s not in existing], ["campaign_id", "kind", "subject"]
+    )
     # Still (or again) below: refresh the measured value; re-open a flag resolved earlier.
-    again = [{"id": existing[s][0], "details": r["details"], "resolved_at": None}
-             for s, r in wanted.items() if s in existing]
+    again = [
+        {"id": existing[s][0], "details": r["details"], "resolved_at": None} for s, r in wanted.items() if s in existing
+    ]
     if again:
         session.execute(update(Flag), again)
     reopened = sum(1 for s in wanted if s in existing and existing[s][1] is not None)
     resolved = [fid for s, (fid, when) in existing.items() if s not in wanted and when is None]
     if resolved:
         session.execute(
-            update(Flag).where(Flag.id.in_(resolved)).values(resolved_at=ctx.as_of)
+            update(Flag)
+            .where(Flag.id.in_(resolved))
+            .values(resolved_at=ctx.as_of)
             .execution_options(synchronize_session=False)
         )
     return raised + reopened

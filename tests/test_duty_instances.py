@@ -34,19 +34,44 @@ def spine(session: Session) -> Session:
 
 def ctx_at(s: Session, as_of: dt.datetime, township: str | None = None) -> DutyContext:
     c, plan = current_plan(s, "spine-2018")
-    return DutyContext(plan, plan.duty("i03-party-meeting"), duty_row_id(s, c.id, "i03-party-meeting"), c.id, as_of,
-                       township, WorkCalendar())
+    return DutyContext(
+        plan,
+        plan.duty("i03-party-meeting"),
+        duty_row_id(s, c.id, "i03-party-meeting"),
+        c.id,
+        as_of,
+        township,
+        WorkCalendar(),
+    )
 
 
 def add_minutes(s: Session, town: str, day: dt.date, received: dt.datetime) -> None:
     ctx = ctx_at(s, received)
-    sub = Submission(campaign_id=ctx.campaign_id, report_type="party_meeting_minutes", file_name="f.xlsx",
-                     content_hash=f"{town}{day}{received}", scope_key="x", received_at=received, rows=1)
+    sub = Submission(
+        campaign_id=ctx.campaign_id,
+        report_type="party_meeting_minutes",
+        file_name="f.xlsx",
+        content_hash=f"{town}{day}{received}",
+        scope_key="x",
+        received_at=received,
+        rows=1,
+    )
     s.add(sub)
     s.flush()
-    s.add(Evidence(campaign_id=ctx.campaign_id, submission_id=sub.id, report_type="party_meeting_minutes",
-                   row_number=2, unit_code=town, township_code=town, occurred_on=day, received_at=received,
-                   active=True, data={}))
+    s.add(
+        Evidence(
+            campaign_id=ctx.campaign_id,
+            submission_id=sub.id,
+            report_type="party_meeting_minutes",
+            row_number=2,
+            unit_code=town,
+            township_code=town,
+            occurred_on=day,
+            received_at=received,
+            active=True,
+            data={},
+        )
+    )
     s.flush()
 
 

@@ -29,8 +29,9 @@ def cli(app_db: str) -> typer.Typer:
 
 def test_import_prints_each_file_s_outcome_and_fails_if_any_was_rejected(cli: typer.Typer, tmp_path: Path) -> None:
     good, bad = GOOD / "瓦房镇驻村工作天数-第16周.csv", BAD / "unknown_places.xlsx"
-    result = runner.invoke(cli, ["import", str(good), str(bad), "--as-of", "2018-04-23T09:00",
-                                 "--errors-dir", str(tmp_path)])
+    result = runner.invoke(
+        cli, ["import", str(good), str(bad), "--as-of", "2018-04-23T09:00", "--errors-dir", str(tmp_path)]
+    )
     assert result.exit_code == 1, result.output
     lines = result.output.splitlines()
     assert lines[0].startswith("✔ 接收 瓦房镇驻村工作天数-第16周.csv“驻村工作天数登记”：4 行")
@@ -46,8 +47,10 @@ def test_import_takes_a_folder_and_an_explicit_type(cli: typer.Typer) -> None:
     result = runner.invoke(cli, ["import", str(GOOD), "--as-of", "2018-04-23T09:00"])
     assert result.exit_code == 0, result.output
     assert result.output.count("✔") == len(list(GOOD.iterdir()))
-    wrong = runner.invoke(cli, ["import", str(GOOD / "瓦房镇入户走访记录-4月.xlsx"), "--type", "village_days",
-                                "--as-of", "2018-04-23T09:00"])
+    wrong = runner.invoke(
+        cli,
+        ["import", str(GOOD / "瓦房镇入户走访记录-4月.xlsx"), "--type", "village_days", "--as-of", "2018-04-23T09:00"],
+    )
     assert wrong.exit_code == 1 and "缺少必填列" in wrong.output
 
 

@@ -94,8 +94,9 @@ def test_it_refuses_a_200k_row_file_quickly_with_the_limit_in_the_message(sessio
     assert counts(session) == before
 
 
-def test_the_row_limit_holds_for_excel_files_too(session: Session, tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_row_limit_holds_for_excel_files_too(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(read_module, "MAX_DATA_ROWS", 5)
     rows = [DAYS_HEADER, *[["2018-04-16", "瓦房镇", "瓦房村", f"人{n}", "第一书记", 5] for n in range(20)]]
     path = write_xlsx(tmp_path / "big.xlsx", {"驻村": rows})
@@ -112,31 +113,36 @@ def test_it_refuses_a_file_over_the_size_limit(session: Session, monkeypatch: py
 COMPLETION_HEADER = "职责编号,职责名称,单位,乡镇,周期,完成日期,完成值,说明\n"
 
 
-@pytest.mark.parametrize(("row", "column", "words"), [
-    ("i03-party-meeting,,瓦房镇,,2018-04H1,,,", "职责编号", "这项职责须上报“扶贫工作专题党委会会议纪要”"),
-    ("i08-archive-chek,,扶贫办,,2018-04,,,", "职责编号", "最接近的是：i08-archive-check"),
-    (",检查各乡镇档案,扶贫办,,2018-04,,,", "职责名称", "最接近的是：检查各乡镇扶贫档案管理"),
-    ("i08-archive-check,,财政局,,2018-04,,,", "单位", "这项职责由“扶贫办”负责"),
-    ("i08-archive-check,,扶贫办,,2018-Q1,,,", "周期", "跨越了这项职责的多个周期"),
-    ("i08-archive-check,,扶贫办,,,,,", "周期", "“周期”和“完成日期”至少填一项"),
-    ("i08-archive-check,,扶贫办,,2018-06,,,", "周期", "周期 2018-06 还没有开始"),
-    ("i23-fault-repair,,农电公司,,2018-04,,,", "职责编号", "事件类职责"),
-    ("i07-display-check,检查各乡镇扶贫档案管理,瓦房镇,,2018-04,,,", "职责编号", "与职责名称"),
-])
+@pytest.mark.parametrize(
+    ("row", "column", "words"),
+    [
+        ("i03-party-meeting,,瓦房镇,,2018-04H1,,,", "职责编号", "这项职责须上报“扶贫工作专题党委会会议纪要”"),
+        ("i08-archive-chek,,扶贫办,,2018-04,,,", "职责编号", "最接近的是：i08-archive-check"),
+        (",检查各乡镇档案,扶贫办,,2018-04,,,", "职责名称", "最接近的是：检查各乡镇扶贫档案管理"),
+        ("i08-archive-check,,财政局,,2018-04,,,", "单位", "这项职责由“扶贫办”负责"),
+        ("i08-archive-check,,扶贫办,,2018-Q1,,,", "周期", "跨越了这项职责的多个周期"),
+        ("i08-archive-check,,扶贫办,,,,,", "周期", "“周期”和“完成日期”至少填一项"),
+        ("i08-archive-check,,扶贫办,,2018-06,,,", "周期", "周期 2018-06 还没有开始"),
+        ("i23-fault-repair,,农电公司,,2018-04,,,", "职责编号", "事件类职责"),
+        ("i07-display-check,检查各乡镇扶贫档案管理,瓦房镇,,2018-04,,,", "职责编号", "与职责名称"),
+    ],
+)
 def test_it_rejects_completion_rows_that_do_not_name_a_real_duty_unit_and_period(
-        session: Session, row: str, column: str, words: str) -> None:
+    session: Session, row: str, column: str, words: str
+) -> None:
     before = counts(session)
-    result = import_bytes(session, "登记.csv", (COMPLETION_HEADER + row + "\n").encode(), campaign=CAMPAIGN,
-                          now=NOW)
+    result = import_bytes(session, "登记.csv", (COMPLETION_HEADER + row + "\n").encode(), campaign=CAMPAIGN, now=NOW)
     (issue,) = result.issues
     assert (issue.row, issue.column) == (2, column) and words in issue.zh, issue.line()
     assert counts(session) == before
 
 
 def test_a_stated_rate_that_contradicts_its_parts_is_refused(session: Session) -> None:
-    text = ("抽查日期,乡镇,村,被抽查人,身份,日志份数,抽查份数,抽查率\n"
-            "2018-04-10,瓦房镇,瓦房村,张志刚,第一书记,40,12,80\n"
-            "2018-04-10,瓦房镇,荣华村,李明,第一书记,10,12,\n")
+    text = (
+        "抽查日期,乡镇,村,被抽查人,身份,日志份数,抽查份数,抽查率\n"
+        "2018-04-10,瓦房镇,瓦房村,张志刚,第一书记,40,12,80\n"
+        "2018-04-10,瓦房镇,荣华村,李明,第一书记,10,12,\n"
+    )
     issues = import_bytes(session, "抽查.csv", text.encode(), campaign=CAMPAIGN, now=NOW).issues
     assert [(i.row, i.column, i.zh) for i in issues] == [
         (2, "抽查率", "与抽查份数÷日志份数×100＝30.0 不符"),

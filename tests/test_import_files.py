@@ -46,7 +46,9 @@ def test_party_meeting_minutes_complete_the_half_months_they_were_held_in(sessio
     assert (r.report_type, r.rows) == ("party_meeting_minutes", 2)  # the 16 numbered empty rows are skipped
     rows = evidence(session, r.submission_id)
     assert [(e.row_number, e.unit_code, str(e.occurred_on)) for e in rows] == [
-        (3, WAFANG, "2018-03-28"), (4, WAFANG, "2018-04-13")]  # spreadsheet rows below the merged title
+        (3, WAFANG, "2018-03-28"),
+        (4, WAFANG, "2018-04-13"),
+    ]  # spreadsheet rows below the merged title
     assert rows[0].received_at == NOW and rows[0].data["township"] == "瓦房镇"
     assert done(session, "i03-party-meeting", NOW) == {(WAFANG, "2018-03H2"), (WAFANG, "2018-04H1")}
 
@@ -85,8 +87,10 @@ def test_monthly_statistics_complete_the_month_and_record_the_rates(session: Ses
     assert (r.report_type, r.rows, r.readings) == ("monthly_statistics", 1, 3)
     (row,) = evidence(session, r.submission_id)
     assert (row.period_key, str(row.occurred_on), row.data["month"]) == ("2018-03", "2018-03-01", "2018-03")
-    readings = {x.indicator_key: (x.unit_code, x.period_key, x.value) for x in session.scalars(
-        select(IndicatorReading).where(IndicatorReading.evidence_id == row.id))}
+    readings = {
+        x.indicator_key: (x.unit_code, x.period_key, x.value)
+        for x in session.scalars(select(IndicatorReading).where(IndicatorReading.evidence_id == row.id))
+    }
     assert readings == {
         "i14-pension-rate": (WAFANG, "2018-03", 98.65),  # 801 ÷ 812 × 100, computed on import
         "i16-medical-rate": (WAFANG, "2018-03", 99.41),
@@ -121,7 +125,8 @@ def test_duty_completion_rows_complete_duties_without_a_report_of_their_own(sess
 
 @pytest.mark.parametrize("key", sorted(report_types(load_plan_file(CATALOG)[0])))
 def test_every_report_type_s_template_reads_back_and_only_its_example_row_is_refused(
-        session: Session, tmp_path: Path, key: str) -> None:
+    session: Session, tmp_path: Path, key: str
+) -> None:
     plan = load_plan_file(CATALOG)[0]
     path = write_template(plan, key, tmp_path / f"{key}.xlsx")
     result = import_file(session, path, campaign=CAMPAIGN, now=shanghai(2018, 12, 31, 9))
@@ -143,10 +148,12 @@ def test_reimporting_identical_content_changes_nothing(session: Session) -> None
 def test_the_same_rows_in_another_format_and_order_are_the_same_submission(session: Session) -> None:
     first = imp(session, "瓦房镇驻村工作天数-第16周.csv")
     # Re-typed as UTF-8 with official names and plain digits, rows reversed: the same facts.
-    same = [["2018-04-18", "瓦房镇", "长山村委会", "刘伟", "市级包保领导", "1", "调研产业项目"],
-            ["2018-04-17", "瓦房镇", "荣华村委会", "王海", "驻村工作队", "2", ""],
-            ["2018-04-16", "瓦房镇", "荣华村委会", "李明", "第一书记", "5", "入户走访"],
-            ["2018-04-16", "瓦房镇", "瓦房村委会", "张志刚", "第一书记", "5", "入户走访、项目调度"]]
+    same = [
+        ["2018-04-18", "瓦房镇", "长山村委会", "刘伟", "市级包保领导", "1", "调研产业项目"],
+        ["2018-04-17", "瓦房镇", "荣华村委会", "王海", "驻村工作队", "2", ""],
+        ["2018-04-16", "瓦房镇", "荣华村委会", "李明", "第一书记", "5", "入户走访"],
+        ["2018-04-16", "瓦房镇", "瓦房村委会", "张志刚", "第一书记", "5", "入户走访、项目调度"],
+    ]
     again = import_bytes(session, "retyped.csv", days_csv(same), campaign=CAMPAIGN, now=NOW)
     assert (again.status, again.submission_id) == ("unchanged", first.submission_id)
 
@@ -164,16 +171,24 @@ def test_a_corrected_file_for_the_same_unit_periods_supersedes_the_earlier_one(s
     assert [e.data["days"] for e in evidence(session, second.submission_id) if e.active] == [5, 4, 2, 1]
     # Sending the first file again makes it current again (and the correction history).
     back = imp(session, "瓦房镇驻村工作天数-第16周.csv", now=shanghai(2018, 4, 25, 9))
-    assert (back.status, back.submission_id, back.superseded) == ("reinstated", first.submission_id,
-                                                                  [second.submission_id])
+    assert (back.status, back.submission_id, back.superseded) == (
+        "reinstated",
+        first.submission_id,
+        [second.submission_id],
+    )
     assert {e.active for e in evidence(session, first.submission_id)} == {True}
     assert {e.active for e in evidence(session, second.submission_id)} == {False}
 
 
 def test_a_file_covering_only_part_of_an_earlier_one_is_kept_beside_it_with_a_warning(session: Session) -> None:
     first = imp(session, "瓦房镇驻村工作天数-第16周.csv")
-    part = import_bytes(session, "part.csv", days_csv([["2018-04-16", "瓦房镇", "瓦房村", "张志刚", "第一书记", "6", ""]]),
-                        campaign=CAMPAIGN, now=NOW)
+    part = import_bytes(
+        session,
+        "part.csv",
+        days_csv([["2018-04-16", "瓦房镇", "瓦房村", "张志刚", "第一书记", "6", ""]]),
+        campaign=CAMPAIGN,
+        now=NOW,
+    )
     assert part.status == "accepted" and part.superseded == []
     assert len(part.warnings) == 1 and f"#{first.submission_id}" in part.warnings[0]
     assert {e.active for e in evidence(session, first.submission_id)} == {True}
@@ -192,11 +207,17 @@ def test_a_database_failure_mid_file_leaves_nothing_behind(session: Session, mon
 
 
 def test_the_caller_may_name_the_report_type_and_a_wrong_one_is_refused(session: Session) -> None:
-    ok = import_file(session, GOOD / "瓦房镇驻村工作天数-第16周.csv", campaign=CAMPAIGN, now=NOW,
-                     report_type="village_days")
+    ok = import_file(
+        session, GOOD / "瓦房镇驻村工作天数-第16周.csv", campaign=CAMPAIGN, now=NOW, report_type="village_days"
+    )
     assert ok.accepted
-    wrong = import_file(session, GOOD / "组织部扶贫日志抽查审核记录.xlsx", campaign=CAMPAIGN, now=NOW,
-                        report_type="party_meeting_minutes")
+    wrong = import_file(
+        session,
+        GOOD / "组织部扶贫日志抽查审核记录.xlsx",
+        campaign=CAMPAIGN,
+        now=NOW,
+        report_type="party_meeting_minutes",
+    )
     assert not wrong.accepted
     assert ("会议日期", "缺少必填列") in [(i.column, i.zh) for i in wrong.issues]
     assert ("抽查日期", None) in [(i.column, i.value) for i in wrong.issues]  # an extra column, named

@@ -41,7 +41,8 @@ def inbox_with(tmp_path: Path, *files: Path) -> Path:
 
 
 def test_the_inbox_moves_accepted_files_to_processed_and_rejected_ones_beside_their_error_report(
-        session: Session, tmp_path: Path) -> None:
+    session: Session, tmp_path: Path
+) -> None:
     inbox = inbox_with(tmp_path, GOOD / GOOD_FILE, BAD / BAD_FILE)
     (inbox / f"~${BAD_FILE}").write_bytes(b"lock")  # Excel's lock file while the clerk has it open
     report = process_inbox(inbox, opener(session), campaign=CAMPAIGN, now=shanghai(2018, 4, 24, 10))
@@ -53,7 +54,7 @@ def test_the_inbox_moves_accepted_files_to_processed_and_rejected_ones_beside_th
     text = (inbox / "rejected" / f"{BAD_FILE}.errors.txt").read_text(encoding="utf-8-sig")
     lines = text.splitlines()
     assert lines[0].startswith(f"文件“{BAD_FILE}”未被接收，共 4 处问题")
-    problems = lines[lines.index("") + 1:]
+    problems = lines[lines.index("") + 1 :]
     assert problems == [
         f"{BAD_FILE}｜工作表“第17周”｜第 4 行｜列“村”｜值“瓦房屯”｜瓦房镇没有名为“瓦房屯”的村；最接近的是：瓦房村委会  "
         "(sheet '第17周', row 4, column '村', value '瓦房屯': no village '瓦房屯' in 瓦房镇; closest: 瓦房村委会)",
@@ -73,12 +74,14 @@ def test_a_file_sent_again_under_the_same_name_keeps_both_copies(session: Sessio
     shutil.copy(GOOD / GOOD_FILE, inbox / GOOD_FILE)
     report = process_inbox(inbox, opener(session), campaign=CAMPAIGN, now=shanghai(2018, 4, 24, 11))
     assert report.results[0].status == "unchanged"
-    assert sorted(p.name for p in (inbox / "processed").iterdir()) == sorted([
-        GOOD_FILE, GOOD_FILE.replace(".csv", ".20180424-110000.csv")])
+    assert sorted(p.name for p in (inbox / "processed").iterdir()) == sorted(
+        [GOOD_FILE, GOOD_FILE.replace(".csv", ".20180424-110000.csv")]
+    )
 
 
 def test_a_township_spreadsheet_through_the_inbox_clears_the_overdue_flags_it_answers(
-        session: Session, tmp_path: Path) -> None:
+    session: Session, tmp_path: Path
+) -> None:
     duty = "i01-first-secretary-days"
     before = ctx_for(session, duty, shanghai(2018, 4, 24, 9))  # W16 was due Mon 4/23 17:30
     materialise(session, before)

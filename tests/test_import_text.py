@@ -16,23 +16,48 @@ ANCHOR = dt.date(2018, 3, 20)
 APR13 = dt.date(2018, 4, 13)
 
 
-@pytest.mark.parametrize("cell", ["2018-04-13", "2018/4/13", "2018.4.13", "2018年4月13日", "20180413", "4月13日",
-                                  "２０１８－０４－１３", "2018-04-13 00:00:00", 43203, 43203.0, "43203",
-                                  dt.datetime(2018, 4, 13, 8, 30), APR13])
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "2018-04-13",
+        "2018/4/13",
+        "2018.4.13",
+        "2018年4月13日",
+        "20180413",
+        "4月13日",
+        "２０１８－０４－１３",
+        "2018-04-13 00:00:00",
+        43203,
+        43203.0,
+        "43203",
+        dt.datetime(2018, 4, 13, 8, 30),
+        APR13,
+    ],
+)
 def test_it_reads_every_usual_way_of_writing_a_date(cell: object) -> None:
     assert parse_date(cell, 2018) == APR13
 
 
-@pytest.mark.parametrize(("cell", "words"), [("2018-02-30", "日期不存在"), ("下周一", "不是日期"), (5, "不是数字"),
-                                              ("1899-12-31", "早于 2000 年"), (True, "不是是/否")])
+@pytest.mark.parametrize(
+    ("cell", "words"),
+    [
+        ("2018-02-30", "日期不存在"),
+        ("下周一", "不是日期"),
+        (5, "不是数字"),
+        ("1899-12-31", "早于 2000 年"),
+        (True, "不是是/否"),
+    ],
+)
 def test_it_says_why_a_date_is_not_a_date(cell: object, words: str) -> None:
     with pytest.raises(CellError) as err:
         parse_date(cell, 2018)
     assert words in err.value.zh
 
 
-@pytest.mark.parametrize(("cell", "unit", "value"), [("５", "天", 5), ("5天", "天", 5), (" 5 ", None, 5), (5.0, "天", 5),
-                                                     ("1,200", "元", 1200)])
+@pytest.mark.parametrize(
+    ("cell", "unit", "value"),
+    [("５", "天", 5), ("5天", "天", 5), (" 5 ", None, 5), (5.0, "天", 5), ("1,200", "元", 1200)],
+)
 def test_it_reads_full_width_digits_and_the_column_s_own_unit(cell: object, unit: str | None, value: int) -> None:
     assert parse_int(cell, unit) == value
 
@@ -41,16 +66,37 @@ def test_a_percentage_may_carry_its_sign() -> None:
     assert parse_number("98.6%", "%") == 98.6
 
 
-@pytest.mark.parametrize(("cell", "words"), [("五", "不是数字"), ("5小时", "单位应为“天”"), ("5.5", "应为整数"),
-                                              (True, "不是是/否"), (dt.date(2018, 1, 1), "日期格式")])
+@pytest.mark.parametrize(
+    ("cell", "words"),
+    [
+        ("五", "不是数字"),
+        ("5小时", "单位应为“天”"),
+        ("5.5", "应为整数"),
+        (True, "不是是/否"),
+        (dt.date(2018, 1, 1), "日期格式"),
+    ],
+)
 def test_it_says_why_a_number_is_not_one(cell: object, words: str) -> None:
     with pytest.raises(CellError) as err:
         parse_int(cell, "天")
     assert words in err.value.zh
 
 
-@pytest.mark.parametrize(("cell", "value"), [("是", True), ("否", False), ("√", True), ("×", False), (True, True),
-                                             ("TRUE", True), ("false", False), (1, True), ("有", True), ("无", False)])
+@pytest.mark.parametrize(
+    ("cell", "value"),
+    [
+        ("是", True),
+        ("否", False),
+        ("√", True),
+        ("×", False),
+        (True, True),
+        ("TRUE", True),
+        ("false", False),
+        (1, True),
+        ("有", True),
+        ("无", False),
+    ],
+)
 def test_it_reads_yes_and_no(cell: object, value: bool) -> None:
     assert parse_bool(cell) is value
 
@@ -60,13 +106,28 @@ def test_it_refuses_a_maybe() -> None:
         parse_bool("不确定")
 
 
-@pytest.mark.parametrize(("cell", "key"), [
-    ("2018-05", "2018-05"), ("2018年5月", "2018-05"), ("201805", "2018-05"), ("2018/5", "2018-05"),
-    ("2018-Q2", "2018-Q2"), ("2018年第二季度", "2018-Q2"), ("2018年2季度", "2018-Q2"),
-    ("2018-H1", "2018-H1"), ("2018年上半年", "2018-H1"), ("2018年下半年", "2018-H2"),
-    ("2018-05H2", "2018-05H2"), ("2018年5月上半月", "2018-05H1"), ("2018-W16", "2018-W16"),
-    ("2018年第16周", "2018-W16"), ("2018-W16+2", "2018-W16+2"), ("2018", "2018"), ("2018年", "2018"),
-])
+@pytest.mark.parametrize(
+    ("cell", "key"),
+    [
+        ("2018-05", "2018-05"),
+        ("2018年5月", "2018-05"),
+        ("201805", "2018-05"),
+        ("2018/5", "2018-05"),
+        ("2018-Q2", "2018-Q2"),
+        ("2018年第二季度", "2018-Q2"),
+        ("2018年2季度", "2018-Q2"),
+        ("2018-H1", "2018-H1"),
+        ("2018年上半年", "2018-H1"),
+        ("2018年下半年", "2018-H2"),
+        ("2018-05H2", "2018-05H2"),
+        ("2018年5月上半月", "2018-05H1"),
+        ("2018-W16", "2018-W16"),
+        ("2018年第16周", "2018-W16"),
+        ("2018-W16+2", "2018-W16+2"),
+        ("2018", "2018"),
+        ("2018年", "2018"),
+    ],
+)
 def test_it_reads_every_usual_way_of_writing_a_period(cell: str, key: str) -> None:
     assert parse_period(cell, None, 2018, ANCHOR).key == key
 
@@ -82,8 +143,10 @@ def test_a_two_week_period_must_start_where_the_campaign_s_fortnights_do() -> No
         parse_period("2018-W17+2", None, 2018, ANCHOR)
 
 
-@pytest.mark.parametrize(("cell", "key"), [("驻村天数（天）", "驻村天数"), (" 驻 村 天 数 ", "驻村天数"), ("*村", "村"),
-                                           ("驻村天数\n(天)", "驻村天数")])
+@pytest.mark.parametrize(
+    ("cell", "key"),
+    [("驻村天数（天）", "驻村天数"), (" 驻 村 天 数 ", "驻村天数"), ("*村", "村"), ("驻村天数\n(天)", "驻村天数")],
+)
 def test_headers_match_with_units_marks_and_spaces(cell: str, key: str) -> None:
     assert header_key(cell) == key
 

@@ -48,7 +48,12 @@ def test_a_first_secretary_under_five_days_a_week_is_flagged_and_a_correction_re
     assert (flag.unit_code, flag.township_code, flag.resolved_at) == (VILLAGES["荣华"], WAFANG, None)
     assert flag.duty_instance_id is None  # no instance materialised in this test
     assert {k: flag.details[k] for k in ("name", "period", "value", "threshold", "unit")} == {
-        "name": "第一书记驻村工作", "period": "2018-W16", "value": 4.0, "threshold": 5.0, "unit": "天"}
+        "name": "第一书记驻村工作",
+        "period": "2018-W16",
+        "value": 4.0,
+        "threshold": 5.0,
+        "unit": "天",
+    }
 
     fixed = shanghai(2018, 4, 24, 9)
     send(session, DAYS_HEADER, [days("瓦房村", 5), days("荣华村", 5, "李明")], now=fixed, name="更正.csv")
@@ -64,8 +69,16 @@ def test_a_first_secretary_under_five_days_a_week_is_flagged_and_a_correction_re
 
 
 def test_two_people_s_days_never_add_up_to_one_person_s_quota(session: Session) -> None:
-    send(session, DAYS_HEADER, [days("瓦房村", 3), days("瓦房村", 3, "李明"),
-                                days("荣华村", 2, day="2018-04-16"), days("荣华村", 3, day="2018-04-19")])
+    send(
+        session,
+        DAYS_HEADER,
+        [
+            days("瓦房村", 3),
+            days("瓦房村", 3, "李明"),
+            days("荣华村", 2, day="2018-04-16"),
+            days("荣华村", 3, day="2018-04-19"),
+        ],
+    )
     values = measured_values(session, ctx_for(session, DUTY, AFTER_W16))
     got = dict(zip(values["unit"], values["value"], strict=True))
     assert got == {VILLAGES["瓦房"]: 3.0, VILLAGES["荣华"]: 5.0}  # the lowest person; one person's rows add up
@@ -87,15 +100,26 @@ CHECKS = ["抽查日期", "乡镇", "村", "被抽查人", "身份", "日志份�
 
 
 def test_the_spot_check_rate_is_the_year_s_checked_over_the_year_s_logs(session: Session) -> None:
-    send(session, CHECKS, [["2018-04-10", "瓦房镇", "瓦房村", "张志刚", "第一书记", 40, 6],
-                           ["2018-04-11", "瓦房镇", "荣华村", "王海", "驻村工作队", 30, 9]])
+    send(
+        session,
+        CHECKS,
+        [
+            ["2018-04-10", "瓦房镇", "瓦房村", "张志刚", "第一书记", 40, 6],
+            ["2018-04-11", "瓦房镇", "荣华村", "王海", "驻村工作队", 30, 9],
+        ],
+    )
     year_end = shanghai(2019, 1, 2, 9)
     ctx = ctx_for(session, "i02-log-spot-check", year_end, township=None)
     assert evaluate_targets(session, ctx) == 1
     (flag,) = below(session).values()
-    assert (flag.subject, flag.unit_code, flag.details["value"]) == ("quota:i02-log-spot-check:组织部:2018", "组织部",
-                                                                    21.43)  # 15 ÷ 70, not the mean of 15% and 30%
-    send(session, CHECKS, [["2018-09-10", "瓦房镇", "长山村", "刘伟", "第一书记", 40, 20]], now=shanghai(2018, 9, 11, 9))
+    assert (flag.subject, flag.unit_code, flag.details["value"]) == (
+        "quota:i02-log-spot-check:组织部:2018",
+        "组织部",
+        21.43,
+    )  # 15 ÷ 70, not the mean of 15% and 30%
+    send(
+        session, CHECKS, [["2018-09-10", "瓦房镇", "长山村", "刘伟", "第一书记", 40, 20]], now=shanghai(2018, 9, 11, 9)
+    )
     assert evaluate_targets(session, ctx) == 0
     session.refresh(flag)
     assert flag.resolved_at == year_end  # 35 ÷ 110 = 31.8%
@@ -105,13 +129,20 @@ COMPLETION = ["职责编号", "单位", "周期", "完成值"]
 
 
 def test_a_duty_without_a_report_is_measured_by_its_latest_completion_value(session: Session) -> None:
-    send(session, COMPLETION, [["i08-archive-check", "扶贫办", "2018-03", 60], ["i08-archive-check", "扶贫办", "2018-05", 80]],
-         now=shanghai(2018, 6, 1, 9))
+    send(
+        session,
+        COMPLETION,
+        [["i08-archive-check", "扶贫办", "2018-03", 60], ["i08-archive-check", "扶贫办", "2018-05", 80]],
+        now=shanghai(2018, 6, 1, 9),
+    )
     ctx = ctx_for(session, "i08-archive-check", shanghai(2018, 7, 2, 9), township=None)
     assert evaluate_targets(session, ctx) == 1
     (flag,) = below(session).values()
     assert (flag.subject, flag.details["value"], flag.details["threshold"]) == (
-        "quota:i08-archive-check:扶贫办:2018-H1", 80.0, 100.0)
+        "quota:i08-archive-check:扶贫办:2018-H1",
+        80.0,
+        100.0,
+    )
 
 
 def test_a_quota_the_reports_cannot_measure_is_skipped_and_says_why(session: Session) -> None:

@@ -34,6 +34,7 @@ WAFANG = "瓦房镇"
 
 # --- the lock primitive ----------------------------------------------------------------------
 
+
 @pytest.fixture
 def locks(engine: Engine) -> Iterator[Engine]:
     yield engine
@@ -109,7 +110,10 @@ def test_an_expired_lease_is_taken_over_and_its_holder_notices(locks: Engine) ->
 def test_two_processes(locks: Engine) -> None:
     url = locks.url.render_as_string(hide_password=False)
     child = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
             import sys, time
             from storage.db import make_engine
             from flows.common import RunLock
@@ -119,8 +123,11 @@ def test_two_processes(locks: Engine) -> None:
             time.sleep(2)
             lock.release()
             print("released", flush=True)
-        """)],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+        """),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert child.stdout is not None
@@ -140,6 +147,7 @@ def test_two_processes(locks: Engine) -> None:
 
 # --- the phase flow: township re-runs ----------------------------------------------------------
 
+
 def _phase_1() -> Any:
     import flows.phases
 
@@ -151,21 +159,41 @@ def _names() -> dict[str, str]:
         return dict(s.execute(select(Division.code, Division.name)).tuples().all())
 
 
-def _minutes(towns: set[str] | None, received: dt.datetime, content: str, exclude: frozenset[str] = frozenset()) -> None:
+def _minutes(
+    towns: set[str] | None, received: dt.datetime, content: str, exclude: frozenset[str] = frozenset()
+) -> None:
     """One file of minutes (meetings on 3/28) from ``towns`` (None: every township but ``exclude``)."""
     with session_scope() as s:
         c, plan = current_plan(s, "spine-2018")
         names = dict(s.execute(select(Division.code, Division.name)).tuples().all())
-        sub = Submission(campaign_id=c.id, report_type="party_meeting_minutes", file_name=f"{content}.xlsx",
-                         content_hash=content, scope_key="2018-03H2", received_at=received, rows=0)
+        sub = Submission(
+            campaign_id=c.id,
+            report_type="party_meeting_minutes",
+            file_name=f"{content}.xlsx",
+            content_hash=content,
+            scope_key="2018-03H2",
+            received_at=received,
+            rows=0,
+        )
         s.add(sub)
         s.flush()
         for n, code in enumerate(township_codes(s, plan), start=2):
             if (towns is not None and names[code] not in towns) or names[code] in exclude:
                 continue
-            s.add(Evidence(campaign_id=c.id, submission_id=sub.id, report_type="party_meeting_minutes",
-                           row_number=n, unit_code=code, township_code=code, occurred_on=dt.date(2018, 3, 28),
-                           received_at=received, active=True, data={"township": names[code]}))
+            s.add(
+                Evidence(
+                    campaign_id=c.id,
+                    submission_id=sub.id,
+                    report_type="party_meeting_minutes",
+                    row_number=n,
+                    unit_code=code,
+                    township_code=code,
+                    occurred_on=dt.date(2018, 3, 28),
+                    received_at=received,
+                    active=True,
+                    data={"township": names[code]},
+                )
+            )
 
 
 def _rows() -> dict[str, dict[Any, tuple[Any, ...]]]:
@@ -173,8 +201,17 @@ def _rows() -> dict[str, dict[Any, tuple[Any, ...]]]:
     out: dict[str, dict[Any, tuple[Any, ...]]] = {}
     with session_scope() as s:
         out["duty_instances"] = {
-            r.id: (r.township_code, r.period_key, r.status, r.completed_at, r.evidence_id, r.flagged_at,
-                   r.overdue_since, r.due_at, r.alert_after)
+            r.id: (
+                r.township_code,
+                r.period_key,
+                r.status,
+                r.completed_at,
+                r.evidence_id,
+                r.flagged_at,
+                r.overdue_since,
+                r.due_at,
+                r.alert_after,
+            )
             for r in s.scalars(select(DutyInstance))
         }
         out["flags"] = {r.id: (r.township_code, r.subject, r.raised_at, r.resolved_at) for r in s.scalars(select(Flag))}
@@ -213,8 +250,9 @@ def _check_artifacts(city_board_rows: int) -> None:
     assert "逾期未完成 2 项" in str(arts["duty-i03-party-meeting"].description)
 
 
-def _changed(before: dict[str, dict[Any, tuple[Any, ...]]], after: dict[str, dict[Any, tuple[Any, ...]]]
-             ) -> dict[str, set[Any]]:
+def _changed(
+    before: dict[str, dict[Any, tuple[Any, ...]]], after: dict[str, dict[Any, tuple[Any, ...]]]
+) -> dict[str, set[Any]]:
     """Per table: the townships of rows added, removed or changed (None for rows without one)."""
     out: dict[str, set[Any]] = {}
     for table in before:
@@ -226,9 +264,7 @@ def _changed(before: dict[str, dict[Any, tuple[Any, ...]]], after: dict[str, dic
 
 
 @pytest.mark.prefect
-def test_a_township_rerun_changes_only_that_township_and_sends_nothing_twice(
-    prefect_server: None, app_db: str
-) -> None:
+def test_a_township_rerun_changes_only_that_township_and_sends_nothing_twice(prefect_server: None, app_db: str) -> None:
     phase_1 = _phase_1()
     with session_scope() as s:
         load_catalog(s, SPINE, now=shanghai(2018, 3, 1, 9))
@@ -263,8 +299,9 @@ def test_a_township_rerun_changes_only_that_township_and_sends_nothing_twice(
     after = _rows()
     changed = _changed(before, after)
     assert set().union(*changed.values()) <= {code["那金镇"], None}
-    assert {t for t, *_ in (after["notifications"][i] for i in set(after["notifications"]) - set(before["notifications"]))
-            } == {code["那金镇"]}
+    assert {
+        t for t, *_ in (after["notifications"][i] for i in set(after["notifications"]) - set(before["notifications"]))
+    } == {code["那金镇"]}
     new_outbox = [after["outbox"][i] for i in sorted(set(after["outbox"]) - set(before["outbox"]))]
     assert new_outbox and all("那金镇" in r for _, r, *_ in new_outbox)
     again = after

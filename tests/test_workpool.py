@@ -103,14 +103,22 @@ def server(prefect_pg_db: str, tmp_path: Path) -> Iterator[dict[str, str]]:
         "PWD": str(ROOT),  # the pull step's {{ $PWD }}: where the worker runs the flows from
     }
     log = open(tmp_path / "server.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen([*PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                            env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path, start_new_session=True)
+    proc = subprocess.Popen(
+        [*PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=tmp_path,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 180
         while True:
             assert proc.poll() is None, (tmp_path / "server.log").read_text(errors="replace")[-3000:]
-            with contextlib.suppress(OSError), urllib.request.urlopen(env["PREFECT_API_URL"] + "/health",
-                                                                       timeout=2) as r:
+            with (
+                contextlib.suppress(OSError),
+                urllib.request.urlopen(env["PREFECT_API_URL"] + "/health", timeout=2) as r,
+            ):
                 if r.status == 200:
                     break
             assert time.monotonic() < deadline, "Prefect server did not come up in 180 s"
@@ -123,7 +131,9 @@ def server(prefect_pg_db: str, tmp_path: Path) -> Iterator[dict[str, str]]:
 
 def _cli(env: dict[str, str], *args: str, timeout: float = 300) -> str:
     r = subprocess.run([*PREFECT, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
-    assert r.returncode == 0, f"prefect {' '.join(args)} failed ({r.returncode}):\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
+    assert r.returncode == 0, (
+        f"prefect {' '.join(args)} failed ({r.returncode}):\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
+    )
     return r.stdout + r.stderr
 
 
@@ -161,8 +171,17 @@ def test_deploy_from_prefect_yaml_and_a_process_worker_runs_it(server: dict[str,
     _prepare_campaign_db(env)
     _cli(env, "work-pool", "create", "campaign-pool", "--type", "process")
     # `prefect deploy --name` takes <entrypoint function>/<deployment name>.
-    out = _cli(env, "--no-prompt", "deploy", "--prefect-file", str(ROOT / "prefect.yaml"),
-               "--name", "duty_flow/i03-party-meeting", "--name", "phase_1/taonan-2018")
+    out = _cli(
+        env,
+        "--no-prompt",
+        "deploy",
+        "--prefect-file",
+        str(ROOT / "prefect.yaml"),
+        "--name",
+        "duty_flow/i03-party-meeting",
+        "--name",
+        "phase_1/taonan-2018",
+    )
     assert "i03-party-meeting" in out
 
     # The duty deployment's schedule is there but inactive; the phase deployment's is active.
@@ -171,14 +190,28 @@ def test_deploy_from_prefect_yaml_and_a_process_worker_runs_it(server: dict[str,
     assert "'active': True" in _cli(env, "deployment", "inspect", "第1阶段·百日会战/taonan-2018")
 
     # A township re-run through the phase deployment, the way an operator starts it.
-    out = _cli(env, "deployment", "run", "第1阶段·百日会战/taonan-2018",
-               "--param", "township=瓦房镇", "--param", "as_of=2018-03-30T18:00")
+    out = _cli(
+        env,
+        "deployment",
+        "run",
+        "第1阶段·百日会战/taonan-2018",
+        "--param",
+        "township=瓦房镇",
+        "--param",
+        "as_of=2018-03-30T18:00",
+    )
     run_id = _run_id(out)
     assert _flow_run_state(env, run_id)[0] == "SCHEDULED"
 
-    worker = subprocess.Popen([*PREFECT, "worker", "start", "--pool", "campaign-pool", "--run-once"],
-                              env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                              start_new_session=True)
+    worker = subprocess.Popen(
+        [*PREFECT, "worker", "start", "--pool", "campaign-pool", "--run-once"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     try:
         log, _ = worker.communicate(timeout=600)
     finally:

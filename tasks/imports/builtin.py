@@ -24,8 +24,11 @@ CITY_UNIT = "city"  # tasks.units: the unit code of a city-scope duty
 def duty_completion_type(plan: Plan | None = None) -> ReportType:
     """The built-in report type; with a plan, its examples name a real duty of that plan."""
     duty = _example_duty(plan) if plan else None
-    key, name, unit = (duty.key, duty.name, _example_unit(duty)) if duty else ("i08-archive-check",
-                                                                                "检查各乡镇扶贫档案管理", "扶贫办")
+    key, name, unit = (
+        (duty.key, duty.name, _example_unit(duty))
+        if duty
+        else ("i08-archive-check", "检查各乡镇扶贫档案管理", "扶贫办")
+    )
     return ReportType(
         key=DUTY_COMPLETION,
         name="职责完成登记",
@@ -34,22 +37,67 @@ def duty_completion_type(plan: Plan | None = None) -> ReportType:
         date_field="done_on",
         period_field="period",
         columns=[
-            Column(header="职责编号", field="duty", type="text", required=False, example=key,
-                   help="计划中的职责编号（见 campaign plan export）；与“职责名称”至少填一项"),
-            Column(header="职责名称", field="duty_name", type="text", required=False, example=name,
-                   help="计划中的职责名称，须与计划一字不差；与“职责编号”至少填一项"),
-            Column(header="单位", field="unit", type="text", example=unit,
-                   help="完成职责的单位：乡镇（瓦房镇）、村（瓦房村委会，或连同乡镇写“瓦房镇瓦房村”）、部门（扶贫办）；市级职责写“全市”"),
-            Column(header="乡镇", field="township", type="township", required=False,
-                   help="单位是村时可填所在乡镇（村名重名时必填）"),
-            Column(header="周期", field="period", type="text", required=False, example="2018-05",
-                   help="完成的是哪个周期：2018-05、2018-05H1（上半月）、2018-Q2、2018-H1、2018-W16、2018；与“完成日期”至少填一项"),
-            Column(header="完成日期", field="done_on", type="date", required=False, example="2018-05-28",
-                   help="哪天完成；不填“周期”时按完成日期所在的周期计"),
-            Column(header="完成值", field="value", type="number", required=False,
-                   help="职责有量化指标时填写，单位与指标相同（如检查率填 100 表示 100%）"),
-            Column(header="说明", field="note", type="text", required=False, example="会同档案局完成检查",
-                   help="完成情况、发现的问题"),
+            Column(
+                header="职责编号",
+                field="duty",
+                type="text",
+                required=False,
+                example=key,
+                help="计划中的职责编号（见 campaign plan export）；与“职责名称”至少填一项",
+            ),
+            Column(
+                header="职责名称",
+                field="duty_name",
+                type="text",
+                required=False,
+                example=name,
+                help="计划中的职责名称，须与计划一字不差；与“职责编号”至少填一项",
+            ),
+            Column(
+                header="单位",
+                field="unit",
+                type="text",
+                example=unit,
+                help="完成职责的单位：乡镇（瓦房镇）、村（瓦房村委会，或连同乡镇写“瓦房镇瓦房村”）、部门（扶贫办）；市级职责写“全市”",
+            ),
+            Column(
+                header="乡镇",
+                field="township",
+                type="township",
+                required=False,
+                help="单位是村时可填所在乡镇（村名重名时必填）",
+            ),
+            Column(
+                header="周期",
+                field="period",
+                type="text",
+                required=False,
+                example="2018-05",
+                help="完成的是哪个周期：2018-05、2018-05H1（上半月）、2018-Q2、2018-H1、2018-W16、2018；与“完成日期”至少填一项",
+            ),
+            Column(
+                header="完成日期",
+                field="done_on",
+                type="date",
+                required=False,
+                example="2018-05-28",
+                help="哪天完成；不填“周期”时按完成日期所在的周期计",
+            ),
+            Column(
+                header="完成值",
+                field="value",
+                type="number",
+                required=False,
+                help="职责有量化指标时填写，单位与指标相同（如检查率填 100 表示 100%）",
+            ),
+            Column(
+                header="说明",
+                field="note",
+                type="text",
+                required=False,
+                example="会同档案局完成检查",
+                help="完成情况、发现的问题",
+            ),
         ],
     )
 
@@ -81,8 +129,10 @@ def resolve_duty(plan: Plan, key: str | None, name: str | None) -> Duty:
             import difflib
 
             close = difflib.get_close_matches(key.strip(), list(by_key), n=3, cutoff=0.5)
-            raise CellError("计划中没有这个职责编号" + (f"；最接近的是：{'、'.join(close)}" if close else ""),
-                            "no duty with this key in the plan" + (f"; closest: {', '.join(close)}" if close else ""))
+            raise CellError(
+                "计划中没有这个职责编号" + (f"；最接近的是：{'、'.join(close)}" if close else ""),
+                "no duty with this key in the plan" + (f"; closest: {', '.join(close)}" if close else ""),
+            )
     if name:
         named = by_name.get(name_key(name))
         if named is None and duty is None:
@@ -90,25 +140,35 @@ def resolve_duty(plan: Plan, key: str | None, name: str | None) -> Duty:
 
             close = difflib.get_close_matches(name_key(name), list(by_name), n=3, cutoff=0.4)
             names = [by_name[c].name for c in close]
-            raise CellError("计划中没有这个职责名称" + (f"；最接近的是：{'、'.join(names)}" if names else ""),
-                            "no duty with this name in the plan" + (f"; closest: {', '.join(names)}" if names else ""))
+            raise CellError(
+                "计划中没有这个职责名称" + (f"；最接近的是：{'、'.join(names)}" if names else ""),
+                "no duty with this name in the plan" + (f"; closest: {', '.join(names)}" if names else ""),
+            )
         if named is not None and duty is not None and named.key != duty.key:
-            raise CellError(f"职责编号 {duty.key} 是“{duty.name}”，与职责名称“{name}”不一致",
-                            f"duty key {duty.key} is '{duty.name}', which does not match the name given")
+            raise CellError(
+                f"职责编号 {duty.key} 是“{duty.name}”，与职责名称“{name}”不一致",
+                f"duty key {duty.key} is '{duty.name}', which does not match the name given",
+            )
         duty = duty or named
     if duty is None:
         raise CellError("“职责编号”和“职责名称”至少填一项", "give the duty key or the duty name")
     if duty.report_type:
         rt = plan.report_type(duty.report_type)
-        raise CellError(f"这项职责须上报“{rt.name}”，不能用职责完成登记",
-                        f"this duty is completed by its own report '{rt.name}', not by a completion row")
+        raise CellError(
+            f"这项职责须上报“{rt.name}”，不能用职责完成登记",
+            f"this duty is completed by its own report '{rt.name}', not by a completion row",
+        )
     if duty.frequency is Frequency.EVENT:
-        raise CellError("事件类职责（如故障抢修）按事件登记，不能用职责完成登记",
-                        "event duties are recorded per event, not by a completion row")
+        raise CellError(
+            "事件类职责（如故障抢修）按事件登记，不能用职责完成登记",
+            "event duties are recorded per event, not by a completion row",
+        )
     return duty
 
 
-def resolve_unit(plan: Plan, index: DivisionIndex, duty: Duty, value: str, township: str | None) -> tuple[str, str | None]:
+def resolve_unit(
+    plan: Plan, index: DivisionIndex, duty: Duty, value: str, township: str | None
+) -> tuple[str, str | None]:
     """(unit_code, township_code) of the unit named in 单位, as tasks.units names the duty's units."""
     key = name_key(value)
     if duty.scope is Scope.TOWNSHIP:
@@ -120,7 +180,7 @@ def resolve_unit(plan: Plan, index: DivisionIndex, duty: Duty, value: str, towns
                 for alias in (name_key(town.name), name_key(short_name(town.name))):
                     if len(key) > len(alias) and key.startswith(alias):
                         try:
-                            return index.village(key[len(alias):], town.code), town.code
+                            return index.village(key[len(alias) :], town.code), town.code
                         except CellError:
                             pass
         code = index.village(key, township)
@@ -130,8 +190,10 @@ def resolve_unit(plan: Plan, index: DivisionIndex, duty: Duty, value: str, towns
             return CITY_UNIT, None
         raise CellError("这是市级职责，单位应写“全市”", "a city-wide duty: write 全市 as the unit")
     if key != name_key(duty.performer):
-        raise CellError(f"这项职责由“{duty.performer}”负责，单位应写“{duty.performer}”",
-                        f"this duty is performed by {duty.performer}; write that as the unit")
+        raise CellError(
+            f"这项职责由“{duty.performer}”负责，单位应写“{duty.performer}”",
+            f"this duty is performed by {duty.performer}; write that as the unit",
+        )
     return duty.performer, None
 
 

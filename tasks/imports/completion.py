@@ -55,8 +55,12 @@ def evidence_conditions(ctx: DutyContext) -> list[ColumnElement[bool]]:
     duty = ctx.duty
     if not duty.report_type:
         data: Any = Evidence.data
-        return [*cond, Evidence.report_type == DUTY_COMPLETION, Evidence.unit_code == DutyInstance.unit_code,
-                data["duty"].as_string() == duty.key]
+        return [
+            *cond,
+            Evidence.report_type == DUTY_COMPLETION,
+            Evidence.unit_code == DutyInstance.unit_code,
+            data["duty"].as_string() == duty.key,
+        ]
     cond.append(Evidence.report_type == duty.report_type)
     # Both unit conditions name the township too: whichever index the planner picks (it may have
     # no statistics right after a big import) is then bounded by one township's rows.

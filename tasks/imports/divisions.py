@@ -45,8 +45,14 @@ def _aliases(name: str, short: str, level: str) -> set[str]:
 
 
 class DivisionIndex:
-    def __init__(self, towns: list[Place], villages: list[Place], departments: list[str],
-                 town_levels: dict[str, str], village_levels: dict[str, str]) -> None:
+    def __init__(
+        self,
+        towns: list[Place],
+        villages: list[Place],
+        departments: list[str],
+        town_levels: dict[str, str],
+        village_levels: dict[str, str],
+    ) -> None:
         self.towns = {p.code: p for p in towns}
         self.villages = {p.code: p for p in villages}
         self.departments = list(departments)
@@ -64,9 +70,7 @@ class DivisionIndex:
     @classmethod
     def load(cls, session: Session, plan: Plan) -> DivisionIndex:
         towns = set(township_codes(session, plan))
-        rows = session.execute(
-            select(Division.code, Division.name, Division.level, Division.parent_code)
-        ).all()
+        rows = session.execute(select(Division.code, Division.name, Division.level, Division.parent_code)).all()
         town_places, village_places, tl, vl = [], [], {}, {}
         for code, name, level, parent in rows:
             if code in towns:
@@ -90,7 +94,9 @@ class DivisionIndex:
             return next(iter(codes))
         if len(codes) > 1:
             names = "、".join(sorted(self.towns[c].name for c in codes))
-            raise CellError(f"“{key}”同时对应 {names}；请写全称", f"'{key}' is ambiguous ({names}); write the full name")
+            raise CellError(
+                f"“{key}”同时对应 {names}；请写全称", f"'{key}' is ambiguous ({names}); write the full name"
+            )
         close = self._closest(key, self._town_alias, lambda c: self.towns[c].name)
         raise CellError(
             f"没有名为“{key}”的乡镇" + (f"；最接近的是：{'、'.join(close)}" if close else ""),
@@ -110,10 +116,13 @@ class DivisionIndex:
         if len(codes) == 1:
             return next(iter(codes))
         if len(codes) > 1:
-            names = "、".join(sorted(f"{self.villages[c].name}（{self.towns[self.villages[c].township_code].name}）"
-                                    for c in codes))
-            raise CellError(f"“{key}”对应多个村：{names}；请写全称或填写乡镇",
-                            f"'{key}' matches several villages ({names}); write the full name or the township")
+            names = "、".join(
+                sorted(f"{self.villages[c].name}（{self.towns[self.villages[c].township_code].name}）" for c in codes)
+            )
+            raise CellError(
+                f"“{key}”对应多个村：{names}；请写全称或填写乡镇",
+                f"'{key}' matches several villages ({names}); write the full name or the township",
+            )
         if township:
             elsewhere = self._village_alias.get(key, set())
             if len(elsewhere) == 1:
@@ -139,8 +148,9 @@ class DivisionIndex:
 
     def _elsewhere(self, place: Place, township: str) -> CellError:
         home, here = self.towns[place.township_code].name, self.towns[township].name
-        return CellError(f"{place.name}属于{home}，不属于{here}；请核对乡镇或村名",
-                         f"{place.name} belongs to {home}, not {here}")
+        return CellError(
+            f"{place.name}属于{home}，不属于{here}；请核对乡镇或村名", f"{place.name} belongs to {home}, not {here}"
+        )
 
     def _village_label(self, township: str | None) -> Callable[[str], str]:
         def label(code: str) -> str:

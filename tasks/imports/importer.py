@@ -48,21 +48,25 @@ class ImportResult:
             return f"未变 {self.file}{what}：与已接收的内容相同（#{self.submission_id}）/ unchanged (identical content)"
         verb = "恢复" if self.status == "reinstated" else "接收"
         extra = f"，取代此前上报 {', '.join(f'#{i}' for i in self.superseded)}" if self.superseded else ""
-        return (f"{verb} {self.file}{what}：{self.rows} 行{extra}（#{self.submission_id}）"
-                f" / {self.status}: {self.rows} rows")
+        return (
+            f"{verb} {self.file}{what}：{self.rows} 行{extra}（#{self.submission_id}）"
+            f" / {self.status}: {self.rows} rows"
+        )
 
     def error_report(self) -> str:
         return report_text(self.file, self.report_name, self.issues)
 
 
-def import_file(session: Session, path: Path | str, *, campaign: str, now: dt.datetime,
-                report_type: str | None = None) -> ImportResult:
+def import_file(
+    session: Session, path: Path | str, *, campaign: str, now: dt.datetime, report_type: str | None = None
+) -> ImportResult:
     path = Path(path)
     return import_bytes(session, path.name, path.read_bytes(), campaign=campaign, now=now, report_type=report_type)
 
 
-def import_bytes(session: Session, name: str, data: bytes, *, campaign: str, now: dt.datetime,
-                 report_type: str | None = None) -> ImportResult:
+def import_bytes(
+    session: Session, name: str, data: bytes, *, campaign: str, now: dt.datetime, report_type: str | None = None
+) -> ImportResult:
     """Import one file's content. File problems come back in the result; only bugs and database
     failures raise (and then nothing of the file is written: the writes run in one savepoint)."""
     if now.tzinfo is None:
@@ -81,8 +85,11 @@ def import_bytes(session: Session, name: str, data: bytes, *, campaign: str, now
     else:
         stored = store(session, ctx, rt, parsed.records, name)
         result.status, result.rows, result.readings = stored.status, stored.rows, stored.readings
-        result.submission_id, result.superseded, result.warnings = (stored.submission_id, stored.superseded,
-                                                                    stored.warnings)
+        result.submission_id, result.superseded, result.warnings = (
+            stored.submission_id,
+            stored.superseded,
+            stored.warnings,
+        )
     result.seconds = time.perf_counter() - started
     return result
 

@@ -26,7 +26,7 @@ SKIP_SUFFIXES = (".errors.txt", ".tmp", ".part", ".crdownload", ".partial")
 def importable(path: Path) -> bool:
     """A finished report file (not an Excel lock file, a hidden file, a half-copied upload, or ours)."""
     name = path.name
-    return (path.is_file() and not name.startswith(("~$", ".")) and not name.lower().endswith(SKIP_SUFFIXES))
+    return path.is_file() and not name.startswith(("~$", ".")) and not name.lower().endswith(SKIP_SUFFIXES)
 
 
 @dataclass

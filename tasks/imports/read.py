@@ -69,8 +69,10 @@ def read_bytes(name: str, data: bytes) -> tuple[RawFile | None, list[Issue]]:
     if data.startswith(b"PK\x03\x04"):
         return _read_xlsx(name, data)
     if name.lower().endswith((".xlsx", ".xlsm", ".xls")):
-        return None, whole("扩展名是 Excel，但内容不是 Excel 文件（文件可能已损坏）",
-                           "the name says Excel but the content is not an Excel file (damaged?)")
+        return None, whole(
+            "扩展名是 Excel，但内容不是 Excel 文件（文件可能已损坏）",
+            "the name says Excel but the content is not an Excel file (damaged?)",
+        )
     return _read_csv(name, data)
 
 
@@ -84,9 +86,21 @@ def _decode(name: str, data: bytes) -> tuple[str | None, str | None, list[Issue]
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return _strict(name, data, "utf-16", "UTF-16")
     if b"\x00" in data:
-        return None, None, [Issue(name, None, None, None, None,
-                                  "文件含有空字节：可能是没有 BOM 的 UTF-16 文件或二进制文件；请另存为 UTF-8 或 GBK 编码的 CSV",
-                                  "the file contains NUL bytes (UTF-16 without BOM, or binary); save it as UTF-8 or GBK CSV")]
+        return (
+            None,
+            None,
+            [
+                Issue(
+                    name,
+                    None,
+                    None,
+                    None,
+                    None,
+                    "文件含有空字节：可能是没有 BOM 的 UTF-16 文件或二进制文件；请另存为 UTF-8 或 GBK 编码的 CSV",
+                    "the file contains NUL bytes (UTF-16 without BOM, or binary); save it as UTF-8 or GBK CSV",
+                )
+            ],
+        )
     try:
         return data.decode("utf-8"), "utf-8", []
     except UnicodeDecodeError:
@@ -96,19 +110,41 @@ def _decode(name: str, data: bytes) -> tuple[str | None, str | None, list[Issue]
     if utf8_chinese:
         # Some lines are UTF-8 Chinese, others are not: two encodings pasted into one file.
         bad = [i for i, ln in enumerate(lines, 1) if not _is_utf8(ln)]
-        return None, None, [
-            Issue(name, None, i, None, None,
-                  "这一行不是 UTF-8 编码，而文件其余部分是 UTF-8（可能从 GBK 文件复制粘贴而来）；请整份文件用同一种编码保存",
-                  "this line is not UTF-8 while the rest of the file is (pasted from a GBK file?); save the whole file in one encoding")
-            for i in bad
-        ]
+        return (
+            None,
+            None,
+            [
+                Issue(
+                    name,
+                    None,
+                    i,
+                    None,
+                    None,
+                    "这一行不是 UTF-8 编码，而文件其余部分是 UTF-8（可能从 GBK 文件复制粘贴而来）；请整份文件用同一种编码保存",
+                    "this line is not UTF-8 while the rest of the file is (pasted from a GBK file?); save the whole file in one encoding",
+                )
+                for i in bad
+            ],
+        )
     try:
         return data.decode("gb18030"), "gb18030", []
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        return None, None, [Issue(name, None, line, None, None,
-                                  "文件编码无法识别：既不是 UTF-8，也不是 GBK/GB18030；请在 Excel 中另存为“CSV UTF-8”",
-                                  "unknown text encoding (neither UTF-8 nor GBK/GB18030); save as 'CSV UTF-8'")]
+        return (
+            None,
+            None,
+            [
+                Issue(
+                    name,
+                    None,
+                    line,
+                    None,
+                    None,
+                    "文件编码无法识别：既不是 UTF-8，也不是 GBK/GB18030；请在 Excel 中另存为“CSV UTF-8”",
+                    "unknown text encoding (neither UTF-8 nor GBK/GB18030); save as 'CSV UTF-8'",
+                )
+            ],
+        )
 
 
 def _is_utf8(line: bytes) -> bool:
@@ -124,9 +160,21 @@ def _strict(name: str, data: bytes, codec: str, label: str) -> tuple[str | None,
         return data.decode(codec), label, []
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        return None, None, [Issue(name, None, line, None, None,
-                                  f"文件标明是 {label} 编码，但这一行含有不是 {label} 的字节；请整份文件用同一种编码保存",
-                                  f"the file declares {label} but this line has bytes that are not {label}")]
+        return (
+            None,
+            None,
+            [
+                Issue(
+                    name,
+                    None,
+                    line,
+                    None,
+                    None,
+                    f"文件标明是 {label} 编码，但这一行含有不是 {label} 的字节；请整份文件用同一种编码保存",
+                    f"the file declares {label} but this line has bytes that are not {label}",
+                )
+            ],
+        )
 
 
 def _read_csv(name: str, data: bytes) -> tuple[RawFile | None, list[Issue]]:
@@ -148,14 +196,27 @@ def _read_csv(name: str, data: bytes) -> tuple[RawFile | None, list[Issue]]:
                 sheet.rows.append((start, _trim(list(cells))))
             start = reader.line_num + 1
     except csv.Error as exc:
-        return None, [Issue(name, None, reader.line_num, None, None,
-                            f"CSV 格式错误（{exc}），多半是引号没有配对", f"malformed CSV ({exc}), usually an unbalanced quote")]
+        return None, [
+            Issue(
+                name,
+                None,
+                reader.line_num,
+                None,
+                None,
+                f"CSV 格式错误（{exc}），多半是引号没有配对",
+                f"malformed CSV ({exc}), usually an unbalanced quote",
+            )
+        ]
     return RawFile(name, "csv", encoding, [sheet]), []
 
 
 def _too_many(name: str, sheet: str | None, rows: int) -> Issue:
     return Issue(
-        name, sheet, None, None, None,
+        name,
+        sheet,
+        None,
+        None,
+        None,
         f"文件约有 {rows} 行，超过单个文件 {MAX_DATA_ROWS} 行数据的上限；请按乡镇或月份拆分后分别上报",
         f"the file has about {rows} rows, over the limit of {MAX_DATA_ROWS} data rows per file; split it",
     )
@@ -179,9 +240,17 @@ def _read_xlsx(name: str, data: bytes) -> tuple[RawFile | None, list[Issue]]:
         # read_only streams rows; data_only=False keeps formulas visible so they can be refused.
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
-        return None, [Issue(name, None, None, None, None,
-                            f"无法打开 Excel 文件（文件损坏或不是 .xlsx）：{type(exc).__name__}",
-                            f"cannot open the Excel file (damaged or not .xlsx): {exc}")]
+        return None, [
+            Issue(
+                name,
+                None,
+                None,
+                None,
+                None,
+                f"无法打开 Excel 文件（文件损坏或不是 .xlsx）：{type(exc).__name__}",
+                f"cannot open the Excel file (damaged or not .xlsx): {exc}",
+            )
+        ]
     try:
         sheets: list[Sheet] = []
         for ws in wb.worksheets:
@@ -210,8 +279,9 @@ def _read_xlsx(name: str, data: bytes) -> tuple[RawFile | None, list[Issue]]:
                         sheet.formulas[(cell.row, idx)] = value
                     cells.append(value)
                 cells = _trim(cells)
-                if number is not None and any(c is not None and not (isinstance(c, str) and not c.strip())
-                                              for c in cells):
+                if number is not None and any(
+                    c is not None and not (isinstance(c, str) and not c.strip()) for c in cells
+                ):
                     sheet.rows.append((number, cells))
                     if len(sheet.rows) > MAX_DATA_ROWS + HEADER_SEARCH_ROWS:
                         return None, [_too_many(name, ws.title, len(sheet.rows))]

@@ -95,8 +95,9 @@ def _refresh_statistics(session: Session, rows: int) -> None:
     session.execute(text("ANALYZE evidence"))  # a non-owner only gets a warning, never an error
 
 
-def _insert_evidence(session: Session, ctx: ImportContext, rt: ReportType, records: list[Record],
-                     submission_id: int) -> list[int]:
+def _insert_evidence(
+    session: Session, ctx: ImportContext, rt: ReportType, records: list[Record], submission_id: int
+) -> list[int]:
     rows = [
         {
             "campaign_id": ctx.campaign_id,
@@ -116,14 +117,16 @@ def _insert_evidence(session: Session, ctx: ImportContext, rt: ReportType, recor
     # A plain executemany (RETURNING with ordered parameters degrades to one INSERT per row on
     # SQLite); ids ascend in insertion order, so reading them back sorted matches ``records``.
     session.execute(insert(cast(Table, Evidence.__table__)), rows)
-    ids = list(session.scalars(select(Evidence.id).where(Evidence.submission_id == submission_id)
-                               .order_by(Evidence.id)))
+    ids = list(
+        session.scalars(select(Evidence.id).where(Evidence.submission_id == submission_id).order_by(Evidence.id))
+    )
     assert len(ids) == len(records)
     return ids
 
 
-def _insert_readings(session: Session, ctx: ImportContext, rt: ReportType, records: list[Record],
-                     ids: list[int]) -> int:
+def _insert_readings(
+    session: Session, ctx: ImportContext, rt: ReportType, records: list[Record], ids: list[int]
+) -> int:
     if not rt.readings:
         return 0
     per = {i.key: i.per for i in ctx.plan.indicators()}
@@ -134,8 +137,17 @@ def _insert_readings(session: Session, ctx: ImportContext, rt: ReportType, recor
             if value is None:
                 continue
             period = r.period_key or period_of(per.get(indicator) or Frequency.YEARLY, r.occurred_on, ctx.anchor).key
-            rows.append({"campaign_id": ctx.campaign_id, "indicator_key": indicator, "unit_code": r.unit_code,
-                         "period_key": period, "value": float(value), "evidence_id": ev_id, "active": True})
+            rows.append(
+                {
+                    "campaign_id": ctx.campaign_id,
+                    "indicator_key": indicator,
+                    "unit_code": r.unit_code,
+                    "period_key": period,
+                    "value": float(value),
+                    "evidence_id": ev_id,
+                    "active": True,
+                }
+            )
     if rows:
         session.execute(insert(cast(Table, IndicatorReading.__table__)), rows)
     return len(rows)
@@ -159,8 +171,9 @@ def _scope(row: Any) -> Scope:
     return row[1], period, duty
 
 
-def _supersede(session: Session, ctx: ImportContext, report_type: str, scope: set[Scope],
-               keep: int) -> tuple[list[int], list[str]]:
+def _supersede(
+    session: Session, ctx: ImportContext, report_type: str, scope: set[Scope], keep: int
+) -> tuple[list[int], list[str]]:
     """Deactivate earlier active submissions whose unit-periods all lie within ``scope``."""
     units = sorted({u for u, _, _ in scope})
     touching: set[int] = set()
@@ -185,20 +198,31 @@ def _supersede(session: Session, ctx: ImportContext, report_type: str, scope: se
     replaced = sorted(sid for sid, s in scopes.items() if s <= scope)
     partial = sorted(touching - set(replaced))
     if replaced:
-        session.execute(update(Evidence).where(Evidence.submission_id.in_(replaced)).values(active=False)
-                        .execution_options(synchronize_session=False))
+        session.execute(
+            update(Evidence)
+            .where(Evidence.submission_id.in_(replaced))
+            .values(active=False)
+            .execution_options(synchronize_session=False)
+        )
         session.execute(
             update(IndicatorReading)
             .where(IndicatorReading.evidence_id.in_(select(Evidence.id).where(Evidence.submission_id.in_(replaced))))
             .values(active=False)
             .execution_options(synchronize_session=False)
         )
-        session.execute(update(Submission).where(Submission.id.in_(replaced)).values(superseded_by=keep)
-                        .execution_options(synchronize_session=False))
+        session.execute(
+            update(Submission)
+            .where(Submission.id.in_(replaced))
+            .values(superseded_by=keep)
+            .execution_options(synchronize_session=False)
+        )
     warnings = []
     if partial:
-        names = dict(session.execute(select(Submission.id, Submission.file_name).where(Submission.id.in_(partial)))
-                     .tuples().all())
+        names = dict(
+            session.execute(select(Submission.id, Submission.file_name).where(Submission.id.in_(partial)))
+            .tuples()
+            .all()
+        )
         for sid in partial:
             warnings.append(
                 f"与此前上报的“{names[sid]}”（#{sid}）有部分相同的单位和周期，两份都保留；如果这份是更正，"
@@ -209,8 +233,12 @@ def _supersede(session: Session, ctx: ImportContext, report_type: str, scope: se
 
 def _reinstate(session: Session, ctx: ImportContext, rt: ReportType, sub: Submission) -> Stored:
     """An earlier, superseded file sent again: it becomes current again (history kept)."""
-    session.execute(update(Evidence).where(Evidence.submission_id == sub.id).values(active=True)
-                    .execution_options(synchronize_session=False))
+    session.execute(
+        update(Evidence)
+        .where(Evidence.submission_id == sub.id)
+        .values(active=True)
+        .execution_options(synchronize_session=False)
+    )
     session.execute(
         update(IndicatorReading)
         .where(IndicatorReading.evidence_id.in_(select(Evidence.id).where(Evidence.submission_id == sub.id)))
@@ -222,8 +250,8 @@ def _reinstate(session: Session, ctx: ImportContext, rt: ReportType, sub: Submis
     scope = _scopes_of(session, {sub.id}, rt.key).get(sub.id, set())
     replaced, warnings = _supersede(session, ctx, rt.key, scope, sub.id)
     readings = session.scalar(
-        select(func.count()).select_from(IndicatorReading).where(
-            IndicatorReading.evidence_id.in_(select(Evidence.id).where(Evidence.submission_id == sub.id))
-        )
+        select(func.count())
+        .select_from(IndicatorReading)
+        .where(IndicatorReading.evidence_id.in_(select(Evidence.id).where(Evidence.submission_id == sub.id)))
     )
     return Stored("reinstated", sub.id, sub.rows, readings or 0, replaced, warnings)

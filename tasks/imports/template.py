@@ -106,25 +106,33 @@ def write_template(plan: Plan, key_or_name: str, out: Path) -> Path:
     notes["A1"].font = Font(bold=True, size=13)
     notes.append([rt.description])
     notes.append(["第 2 行是示例，填写时请覆盖或删除（原样上报会被退回）。"])
-    notes.append(["填写要求：第一行是表头，不要改动；一行一条记录；不要合并单元格；不要使用公式（只填数值）；"
-                  "日期写成 2018-04-13；是/否 列填“是”或“否”；黄色表头为必填列。"])
-    notes.append([f"乡镇可写全称（瓦房镇）或简称（瓦房）；村写全称（瓦房村委会）或“瓦房村”。单个文件不超过 {MAX_DATA_ROWS} 行。"])
+    notes.append(
+        [
+            "填写要求：第一行是表头，不要改动；一行一条记录；不要合并单元格；不要使用公式（只填数值）；"
+            "日期写成 2018-04-13；是/否 列填“是”或“否”；黄色表头为必填列。"
+        ]
+    )
+    notes.append(
+        [f"乡镇可写全称（瓦房镇）或简称（瓦房）；村写全称（瓦房村委会）或“瓦房村”。单个文件不超过 {MAX_DATA_ROWS} 行。"]
+    )
     notes.append([])
     heads = ["列名", "必填", "类型", "单位", "取值要求", "可选值", "示例", "说明"]
     notes.append(heads)
     for c in notes[notes.max_row]:
         c.font = bold
     for col in rt.columns:
-        notes.append([
-            col.header,
-            "是" if col.required else "否",
-            "周期" if col.field == rt.period_field else TYPE_NAMES[col.type],
-            col.unit or "",
-            _rules(col, rt),
-            "、".join(col.values or []),
-            "" if col.example is None else str(_example(col, rt)),
-            col.help or "",
-        ])
+        notes.append(
+            [
+                col.header,
+                "是" if col.required else "否",
+                "周期" if col.field == rt.period_field else TYPE_NAMES[col.type],
+                col.unit or "",
+                _rules(col, rt),
+                "、".join(col.values or []),
+                "" if col.example is None else str(_example(col, rt)),
+                col.help or "",
+            ]
+        )
     for letter, width in zip("ABCDEFGH", (16, 6, 10, 6, 28, 30, 22, 60), strict=True):
         notes.column_dimensions[letter].width = width
     out.parent.mkdir(parents=True, exist_ok=True)

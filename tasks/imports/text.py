@@ -228,8 +228,9 @@ def _period(kind: str, g: tuple[str | None, ...], anchor: dt.date) -> Period:
             monday = dt.date.fromisocalendar(y, int(g[1] or 0), 1)
             p = period_of(GRANULARITY[kind], monday, anchor)
             if kind == "biweek" and p.start != monday:
-                raise CellError(f"两周周期从 {p.key} 开始，不是第 {g[1]} 周",
-                                f"two-week periods start at {p.key}, not week {g[1]}")
+                raise CellError(
+                    f"两周周期从 {p.key} 开始，不是第 {g[1]} 周", f"two-week periods start at {p.key}, not week {g[1]}"
+                )
             return p
         if kind == "half_month":
             half = 1 if g[2] in ("1", "上") else 16

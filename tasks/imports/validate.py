@@ -169,12 +169,36 @@ def validate(raw: RawFile, ctx: ImportContext, type_key: str | None = None) -> P
     name = raw.name
     sheets = [s for s in raw.sheets if not _instruction(s)]
     if not any(s.rows for s in sheets):
-        return Parsed(None, issues=[Issue(name, None, None, None, None, "文件没有内容（工作表都是空的）",
-                                          "the file has no content (every sheet is empty)")])
+        return Parsed(
+            None,
+            issues=[
+                Issue(
+                    name,
+                    None,
+                    None,
+                    None,
+                    None,
+                    "文件没有内容（工作表都是空的）",
+                    "the file has no content (every sheet is empty)",
+                )
+            ],
+        )
     if type_key is not None and type_key not in ctx.types:
         known = "、".join(f"{k}（{r.name}）" for k, r in ctx.types.items())
-        return Parsed(None, issues=[Issue(name, None, None, None, type_key, f"没有这种报表类型；可选：{known}",
-                                          f"unknown report type; known: {', '.join(ctx.types)}")])
+        return Parsed(
+            None,
+            issues=[
+                Issue(
+                    name,
+                    None,
+                    None,
+                    None,
+                    type_key,
+                    f"没有这种报表类型；可选：{known}",
+                    f"unknown report type; known: {', '.join(ctx.types)}",
+                )
+            ],
+        )
     candidates = [ctx.types[type_key]] if type_key else list(ctx.types.values())
     located: list[tuple[Sheet, int, ReportType]] = []
     issues: list[Issue] = []
@@ -189,8 +213,17 @@ def validate(raw: RawFile, ctx: ImportContext, type_key: str | None = None) -> P
     kinds = {rt.key for _, _, rt in located}
     if len(kinds) > 1:
         names = "；".join(f"工作表“{s.name}”是“{rt.name}”" for s, _, rt in located)
-        issues.append(Issue(name, None, None, None, None, f"一个文件只能上报一种报表：{names}；请分成多个文件",
-                            "one file may hold one report type only; split the sheets into separate files"))
+        issues.append(
+            Issue(
+                name,
+                None,
+                None,
+                None,
+                None,
+                f"一个文件只能上报一种报表：{names}；请分成多个文件",
+                "one file may hold one report type only; split the sheets into separate files",
+            )
+        )
     if not located or len(kinds) > 1:
         return Parsed(located[0][2] if located else None, issues=issues)
     rt = located[0][2]
@@ -198,8 +231,9 @@ def validate(raw: RawFile, ctx: ImportContext, type_key: str | None = None) -> P
     for sheet, pos, _ in located:
         _validate_sheet(raw, sheet, pos, rt, ctx, parsed)
     if not parsed.records and not parsed.issues:
-        parsed.issues.append(Issue(name, None, None, None, None, "只有表头，没有数据行",
-                                   "there is a header but no data rows"))
+        parsed.issues.append(
+            Issue(name, None, None, None, None, "只有表头，没有数据行", "there is a header but no data rows")
+        )
     _duplicates(raw.name, rt, parsed)
     return parsed
 
@@ -224,16 +258,22 @@ def _unrecognised(raw: RawFile, sheet: Sheet, candidates: list[ReportType]) -> I
 # --- one sheet -----------------------------------------------------------------------------------
 
 
-def _validate_sheet(raw: RawFile, sheet: Sheet, pos: int, rt: ReportType, ctx: ImportContext,
-                    parsed: Parsed) -> None:
+def _validate_sheet(raw: RawFile, sheet: Sheet, pos: int, rt: ReportType, ctx: ImportContext, parsed: Parsed) -> None:
     header_row, header = sheet.rows[pos]
     issue = _issue_maker(raw.name, sheet.name)
     covered: set[tuple[int, int]] = set()  # cells hidden under a merge: their emptiness is not news
     for ref, first, last, c1, c2 in sheet.merged:
         if last >= header_row:
             column = _header_of(header, c1) if c1 == c2 else None
-            parsed.issues.append(issue(first, column, ref, "合并单元格；请取消合并，并在每一行都填上内容",
-                                       "merged cells; unmerge them and fill in every row"))
+            parsed.issues.append(
+                issue(
+                    first,
+                    column,
+                    ref,
+                    "合并单元格；请取消合并，并在每一行都填上内容",
+                    "merged cells; unmerge them and fill in every row",
+                )
+            )
             covered.update((r, c) for r in range(first, last + 1) for c in range(c1, c2 + 1))
     columns: dict[int, Column] = {}
     named = {idx for idx, cell in enumerate(header) if not is_blank(cell)}  # ignored and extra ones too
@@ -249,9 +289,15 @@ def _validate_sheet(raw: RawFile, sheet: Sheet, pos: int, rt: ReportType, ctx: I
         if col is None:
             close = difflib.get_close_matches(key, [c.header for c in rt.columns], n=2, cutoff=0.5)
             hint = f"；是不是“{close[0]}”？" if close else "；"
-            parsed.issues.append(issue(header_row, show(cell), None,
-                                       f"多出的列，“{rt.name}”没有这一列{hint}本表的列为：{'、'.join(c.header for c in rt.columns)}",
-                                       f"extra column not in '{rt.key}'" + (f"; did you mean '{close[0]}'?" if close else "")))
+            parsed.issues.append(
+                issue(
+                    header_row,
+                    show(cell),
+                    None,
+                    f"多出的列，“{rt.name}”没有这一列{hint}本表的列为：{'、'.join(c.header for c in rt.columns)}",
+                    f"extra column not in '{rt.key}'" + (f"; did you mean '{close[0]}'?" if close else ""),
+                )
+            )
             continue
         if col in columns.values():
             parsed.issues.append(issue(header_row, show(cell), None, "这一列出现了两次", "this column appears twice"))
@@ -262,20 +308,29 @@ def _validate_sheet(raw: RawFile, sheet: Sheet, pos: int, rt: ReportType, ctx: I
             parsed.issues.append(issue(header_row, col.header, None, "缺少必填列", "a required column is missing"))
     for (row, idx), formula in sorted(sheet.formulas.items()):
         if row >= header_row:
-            parsed.issues.append(issue(row, _header_of(header, idx), formula,
-                                       f"单元格 {col_letter(idx)}{row} 含有公式；请复制后“选择性粘贴→数值”，只上报数值",
-                                       f"cell {col_letter(idx)}{row} holds a formula; paste values only"))
+            parsed.issues.append(
+                issue(
+                    row,
+                    _header_of(header, idx),
+                    formula,
+                    f"单元格 {col_letter(idx)}{row} 含有公式；请复制后“选择性粘贴→数值”，只上报数值",
+                    f"cell {col_letter(idx)}{row} holds a formula; paste values only",
+                )
+            )
     for (row, idx), err in sorted(sheet.error_cells.items()):
         if row > header_row:
-            parsed.issues.append(issue(row, _header_of(header, idx), err, "单元格是错误值；请改正",
-                                       "the cell holds an Excel error value"))
+            parsed.issues.append(
+                issue(
+                    row, _header_of(header, idx), err, "单元格是错误值；请改正", "the cell holds an Excel error value"
+                )
+            )
     # Township columns first: a village is looked up within its row's township.
     order = sorted(columns.items(), key=lambda kv: kv[1].type != "township")
     ratios = ratio_columns(rt)
     # Only a sheet with every example column can hold the template's example row.
     may_hold_example = all(c.example is None or c in columns.values() for c in rt.columns)
     reported_unnamed: set[int] = set()
-    for number, cells in sheet.rows[pos + 1:]:
+    for number, cells in sheet.rows[pos + 1 :]:
         if _is_total(cells):
             continue
         if all(is_blank(cells[i]) if i < len(cells) else True for i in columns):
@@ -283,14 +338,27 @@ def _validate_sheet(raw: RawFile, sheet: Sheet, pos: int, rt: ReportType, ctx: I
         for idx in range(len(cells)):  # data under a blank header cell, or right of the last header
             if idx not in named and not is_blank(cells[idx]) and idx not in reported_unnamed:
                 reported_unnamed.add(idx)
-                parsed.issues.append(issue(number, f"{col_letter(idx)} 列", show(cells[idx]),
-                                           "这一列有数据但没有表头；请补上表头或删除这一列",
-                                           "this column has data but no header"))
+                parsed.issues.append(
+                    issue(
+                        number,
+                        f"{col_letter(idx)} 列",
+                        show(cells[idx]),
+                        "这一列有数据但没有表头；请补上表头或删除这一列",
+                        "this column has data but no header",
+                    )
+                )
         record = _row(raw, sheet, number, cells, order, rt, ctx, parsed, covered, ratios)
         if record is not None and may_hold_example and _is_example(cells, columns):
             # Checked after parsing: an example row that does not even parse shows its real errors.
-            parsed.issues.append(issue(number, None, None, "这是模板里的示例行；请删除或改成实际内容",
-                                       "this is the template's example row; delete it or overwrite it"))
+            parsed.issues.append(
+                issue(
+                    number,
+                    None,
+                    None,
+                    "这是模板里的示例行；请删除或改成实际内容",
+                    "this is the template's example row; delete it or overwrite it",
+                )
+            )
         elif record is not None:
             parsed.records.append(record)
 
@@ -343,9 +411,18 @@ def _fmt(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else str(x)
 
 
-def _row(raw: RawFile, sheet: Sheet, number: int, cells: list[Cell], order: list[tuple[int, Column]],
-         rt: ReportType, ctx: ImportContext, parsed: Parsed, covered: set[tuple[int, int]],
-         ratios: dict[str, tuple[str, str]]) -> Record | None:
+def _row(
+    raw: RawFile,
+    sheet: Sheet,
+    number: int,
+    cells: list[Cell],
+    order: list[tuple[int, Column]],
+    rt: ReportType,
+    ctx: ImportContext,
+    parsed: Parsed,
+    covered: set[tuple[int, int]],
+    ratios: dict[str, tuple[str, str]],
+) -> Record | None:
     issue = _issue_maker(raw.name, sheet.name)
     values: dict[str, Any] = {c.field: None for c in rt.columns}
     codes: dict[str, str] = {}
@@ -383,8 +460,13 @@ def _row(raw: RawFile, sheet: Sheet, number: int, cells: list[Cell], order: list
             values[col.field] = value.isoformat()
         else:
             values[col.field] = value
-    problems += _derive_rates(rt, ratios, values, lambda f: _header(rt, f), lambda zh, en, f: parsed.issues.append(
-        issue(number, _header(rt, f), show(values.get(f)), zh, en)))
+    problems += _derive_rates(
+        rt,
+        ratios,
+        values,
+        lambda f: _header(rt, f),
+        lambda zh, en, f: parsed.issues.append(issue(number, _header(rt, f), show(values.get(f)), zh, en)),
+    )
     if problems:
         return None
     try:
@@ -403,13 +485,18 @@ def _header(rt: ReportType, field_name: str) -> str:
 def _cell(col: Column, cell: Cell, rt: ReportType, ctx: ImportContext, town: str | None, town_failed: bool) -> Any:
     if col.field == rt.period_field and rt.key == builtin.DUTY_COMPLETION:
         # Parsed once the row's duty is known (its frequency says what a bare date means).
-        return cell.date().isoformat() if isinstance(cell, dt.datetime) else (
-            cell.isoformat() if isinstance(cell, dt.date) else clean_text(cell))
+        return (
+            cell.date().isoformat()
+            if isinstance(cell, dt.datetime)
+            else (cell.isoformat() if isinstance(cell, dt.date) else clean_text(cell))
+        )
     if col.field == rt.period_field:
         period = parse_period(cell, period_kind(col.example), ctx.year, ctx.anchor)
         if period.start > ctx.today:
-            raise CellError(f"周期 {period.key} 还没有开始（导入日期 {ctx.today}）",
-                            f"period {period.key} has not started yet (import date {ctx.today})")
+            raise CellError(
+                f"周期 {period.key} 还没有开始（导入日期 {ctx.today}）",
+                f"period {period.key} has not started yet (import date {ctx.today})",
+            )
         return period.key
     if col.type in ("int", "number"):
         number: float = parse_int(cell, col.unit) if col.type == "int" else parse_number(cell, col.unit)
@@ -423,8 +510,10 @@ def _cell(col: Column, cell: Cell, rt: ReportType, ctx: ImportContext, town: str
     if col.type == "date":
         day = parse_date(cell, ctx.year)
         if day > ctx.today:
-            raise CellError(f"日期晚于导入日期 {ctx.today}：不能登记还没有发生的事",
-                            f"the date is after the import date {ctx.today}")
+            raise CellError(
+                f"日期晚于导入日期 {ctx.today}：不能登记还没有发生的事",
+                f"the date is after the import date {ctx.today}",
+            )
         return day
     if col.type == "bool":
         return parse_bool(cell)
@@ -452,9 +541,13 @@ def _allowed(values: tuple[str, ...]) -> dict[str, str]:
     return {name_key(v): v for v in values}
 
 
-def _derive_rates(rt: ReportType, ratios: dict[str, tuple[str, str]], values: dict[str, Any],
-                  header: Callable[[str], str],
-                  report: Callable[[str, str, str], object]) -> int:
+def _derive_rates(
+    rt: ReportType,
+    ratios: dict[str, tuple[str, str]],
+    values: dict[str, Any],
+    header: Callable[[str], str],
+    report: Callable[[str, str, str], object],
+) -> int:
     """Fill an empty rate from its parts; refuse a stated rate that contradicts them."""
     problems = 0
     for rate, (num, den) in ratios.items():
@@ -466,14 +559,20 @@ def _derive_rates(rt: ReportType, ratios: dict[str, tuple[str, str]], values: di
         if values.get(rate) is None:
             if col.max is not None and computed > col.max:
                 problems += 1
-                report(f"{header(num)}（{_fmt(n)}）大于{header(den)}（{_fmt(d)}），比率超过 {_fmt(col.max)}%",
-                       f"{num} ({_fmt(n)}) exceeds {den} ({_fmt(d)})", num)
+                report(
+                    f"{header(num)}（{_fmt(n)}）大于{header(den)}（{_fmt(d)}），比率超过 {_fmt(col.max)}%",
+                    f"{num} ({_fmt(n)}) exceeds {den} ({_fmt(d)})",
+                    num,
+                )
                 continue
             values[rate] = computed
         elif abs(values[rate] - computed) > RATE_TOLERANCE:
             problems += 1
-            report(f"与{header(num)}÷{header(den)}×100＝{computed} 不符", f"does not match {num}/{den}×100 = {computed}",
-                   rate)
+            report(
+                f"与{header(num)}÷{header(den)}×100＝{computed} 不符",
+                f"does not match {num}/{den}×100 = {computed}",
+                rate,
+            )
     return problems
 
 
@@ -483,8 +582,9 @@ class _RowError(Exception):
         self.column, self.value, self.zh, self.en = column, value, zh, en
 
 
-def _finish(sheet: str | None, number: int, values: dict[str, Any], codes: dict[str, str], rt: ReportType,
-            ctx: ImportContext) -> Record:
+def _finish(
+    sheet: str | None, number: int, values: dict[str, Any], codes: dict[str, str], rt: ReportType, ctx: ImportContext
+) -> Record:
     unit_col = next(c for c in rt.columns if c.field == rt.unit_field)
     unit = codes.get(rt.unit_field) or values.get(rt.unit_field)
     if unit is None:
@@ -505,8 +605,9 @@ def _finish(sheet: str | None, number: int, values: dict[str, Any], codes: dict[
         occurred = ctx.today  # a report without dates is about the day it arrives
     if occurred is None:
         field_name = rt.date_field or rt.period_field
-        raise _RowError(_header(rt, field_name) if field_name else None, "", "缺少日期或周期",
-                        "the row has no date or period")
+        raise _RowError(
+            _header(rt, field_name) if field_name else None, "", "缺少日期或周期", "the row has no date or period"
+        )
     return Record(sheet, number, values | _code_fields(codes), str(unit), township, occurred, period_key)
 
 
@@ -514,8 +615,9 @@ def _code_fields(codes: dict[str, str]) -> dict[str, Any]:
     return {"_codes": codes} if codes else {}
 
 
-def _finish_completion(sheet: str | None, number: int, values: dict[str, Any], codes: dict[str, str],
-                       rt: ReportType, ctx: ImportContext) -> Record:
+def _finish_completion(
+    sheet: str | None, number: int, values: dict[str, Any], codes: dict[str, str], rt: ReportType, ctx: ImportContext
+) -> Record:
     where = "duty" if values.get("duty") else "duty_name"
     try:
         duty = builtin.resolve_duty(ctx.plan, values.get("duty"), values.get("duty_name"))
@@ -533,12 +635,14 @@ def _finish_completion(sheet: str | None, number: int, values: dict[str, Any], c
     except CellError as exc:
         raise _RowError(_header(rt, "period"), show(values.get("period")), exc.zh, exc.en) from None
     if period.start > ctx.today:
-        raise _RowError(_header(rt, "period"), show(values.get("period")),
-                        f"周期 {period.key} 还没有开始（导入日期 {ctx.today}）",
-                        f"period {period.key} has not started yet (import date {ctx.today})")
+        raise _RowError(
+            _header(rt, "period"),
+            show(values.get("period")),
+            f"周期 {period.key} 还没有开始（导入日期 {ctx.today}）",
+            f"period {period.key} has not started yet (import date {ctx.today})",
+        )
     codes = codes | {"unit": unit}
-    values = values | {"duty": duty.key, "duty_name": duty.name, "unit": ctx.index.name(unit),
-                       "period": period.key}
+    values = values | {"duty": duty.key, "duty_name": duty.name, "unit": ctx.index.name(unit), "period": period.key}
     # Done late (or early) for the period named: the row is about that period, dated at its start.
     occurred = done_on if done_on is not None and period.start <= done_on <= period.end else period.start
     return Record(sheet, number, values | _code_fields(codes), unit, township, occurred, period.key, duty.key)
@@ -557,9 +661,17 @@ def _duplicates(file: str, rt: ReportType, parsed: Parsed) -> None:
         sig = json.dumps(r.values, sort_keys=True, ensure_ascii=False, default=str)
         first = seen.get(sig)
         if first is not None:
-            parsed.issues.append(Issue(file, r.sheet, r.row, None, None,
-                                       f"与{_where(first, r)}第 {first.row} 行完全相同（重复行）；请删除其中一行",
-                                       f"identical to row {first.row}{_where_en(first, r)} (duplicate row)"))
+            parsed.issues.append(
+                Issue(
+                    file,
+                    r.sheet,
+                    r.row,
+                    None,
+                    None,
+                    f"与{_where(first, r)}第 {first.row} 行完全相同（重复行）；请删除其中一行",
+                    f"identical to row {first.row}{_where_en(first, r)} (duplicate row)",
+                )
+            )
             continue
         seen[sig] = r
         if per_period:
@@ -567,9 +679,17 @@ def _duplicates(file: str, rt: ReportType, parsed: Parsed) -> None:
             other = slots.get(slot)
             if other is not None:
                 unit_header = _header(rt, rt.unit_field)
-                parsed.issues.append(Issue(file, r.sheet, r.row, unit_header, str(r.values.get(rt.unit_field)),
-                                           f"同一单位同一周期（{r.period_key}）已在{_where(other, r)}第 {other.row} 行填写；每个单位每个周期只填一行",
-                                           f"this unit already has a row for period {r.period_key} (row {other.row})"))
+                parsed.issues.append(
+                    Issue(
+                        file,
+                        r.sheet,
+                        r.row,
+                        unit_header,
+                        str(r.values.get(rt.unit_field)),
+                        f"同一单位同一周期（{r.period_key}）已在{_where(other, r)}第 {other.row} 行填写；每个单位每个周期只填一行",
+                        f"this unit already has a row for period {r.period_key} (row {other.row})",
+                    )
+                )
                 continue
             slots[slot] = r
         kept.append(r)
@@ -582,4 +702,3 @@ def _where(first: Record, r: Record) -> str:
 
 def _where_en(first: Record, r: Record) -> str:
     return f" of sheet '{first.sheet}'" if first.sheet != r.sheet else ""
-

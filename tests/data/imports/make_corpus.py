@@ -44,8 +44,12 @@ def write_csv(path: Path, rows: Iterable[Sequence[Any]], encoding: str = "utf-8"
     return path
 
 
-def write_xlsx(path: Path, sheets: dict[str, Sequence[Any]], merges: dict[str, list[str]] | None = None,
-               formats: dict[str, dict[str, str]] | None = None) -> Path:
+def write_xlsx(
+    path: Path,
+    sheets: dict[str, Sequence[Any]],
+    merges: dict[str, list[str]] | None = None,
+    formats: dict[str, dict[str, str]] | None = None,
+) -> Path:
     """Sheets of rows (a row may be None for an empty line); merges/formats keyed by sheet name."""
     from openpyxl import Workbook
 
@@ -85,37 +89,153 @@ def good_files() -> list[Path]:
     minutes = [
         ["瓦房镇2018年扶贫工作专题党委会会议纪要登记表"],
         ["序号", "会议日期", "乡镇", "参会人员", "研究议题", "发现问题", "记录人"],
-        [1, dt.date(2018, 3, 28), "瓦房镇", "乡镇党委成员、驻村工作队、村党支部书记、第一书记",
-         "入户走访情况汇报；春耕备耕", "3户饮水设备待维修", "扶贫专干"],
-        [2, dt.date(2018, 4, 13), "瓦房镇", "乡镇党委成员、驻村工作队、第一书记", "研究解决饮水设备维修问题", None, "扶贫专干"],
+        [
+            1,
+            dt.date(2018, 3, 28),
+            "瓦房镇",
+            "乡镇党委成员、驻村工作队、村党支部书记、第一书记",
+            "入户走访情况汇报；春耕备耕",
+            "3户饮水设备待维修",
+            "扶贫专干",
+        ],
+        [
+            2,
+            dt.date(2018, 4, 13),
+            "瓦房镇",
+            "乡镇党委成员、驻村工作队、第一书记",
+            "研究解决饮水设备维修问题",
+            None,
+            "扶贫专干",
+        ],
         *[[n] for n in range(3, 19)],
     ]
-    out.append(write_xlsx(GOOD / "瓦房镇扶贫工作专题党委会会议纪要.xlsx", {"会议纪要": minutes}, {"会议纪要": ["A1:G1"]},
-                          {"会议纪要": {"B3": "yyyy-mm-dd", "B4": "yyyy\"年\"m\"月\"d\"日\""}}))
+    out.append(
+        write_xlsx(
+            GOOD / "瓦房镇扶贫工作专题党委会会议纪要.xlsx",
+            {"会议纪要": minutes},
+            {"会议纪要": ["A1:G1"]},
+            {"会议纪要": {"B3": "yyyy-mm-dd", "B4": 'yyyy"年"m"月"d"日"'}},
+        )
+    )
     # 驻村工作天数: GBK, as Chinese Excel saves “CSV (逗号分隔)”; full-width digit, “2天”, short township name.
     out.append(write_csv(GOOD / "瓦房镇驻村工作天数-第16周.csv", [DAYS_HEADER, *DAYS_ROWS], "gbk"))
     # 入户走访记录: a date that lost its format (serial number), 是/否 and Excel TRUE/FALSE.
     visits = [
-        ["乡镇", "村", "走访日期", "走访人", "身份", "户主姓名", "是否贫困户", "走访内容", "群众反映问题", "是否当场化解"],
-        ["瓦房镇", "瓦房村委会", serial(dt.date(2018, 4, 12)), "张志刚", "第一书记", "赵大山", "是", "五问四讲三看一化解",
-         "饮水设备冬季上冻", "否"],
-        ["瓦房镇", "瓦房村委会", dt.date(2018, 4, 12), "张志刚", "第一书记", "钱二", "是", "五问四讲三看一化解", None, None],
+        [
+            "乡镇",
+            "村",
+            "走访日期",
+            "走访人",
+            "身份",
+            "户主姓名",
+            "是否贫困户",
+            "走访内容",
+            "群众反映问题",
+            "是否当场化解",
+        ],
+        [
+            "瓦房镇",
+            "瓦房村委会",
+            serial(dt.date(2018, 4, 12)),
+            "张志刚",
+            "第一书记",
+            "赵大山",
+            "是",
+            "五问四讲三看一化解",
+            "饮水设备冬季上冻",
+            "否",
+        ],
+        [
+            "瓦房镇",
+            "瓦房村委会",
+            dt.date(2018, 4, 12),
+            "张志刚",
+            "第一书记",
+            "钱二",
+            "是",
+            "五问四讲三看一化解",
+            None,
+            None,
+        ],
         ["瓦房镇", "荣华村", dt.date(2018, 4, 3), "孙丽", "乡镇包保干部", "周三", True, "政策宣传", None, None],
         ["瓦房镇", "荣华村", dt.date(2018, 4, 10), "吴军", "巩固回访小组", "郑四", False, "巩固回访", "无", "是"],
     ]
     out.append(write_xlsx(GOOD / "瓦房镇入户走访记录-4月.xlsx", {"入户走访": visits}))
     # 月度统计表: UTF-8 with BOM, the month written 2018年3月, the rates left for the system to compute.
-    stats_header = ["统计月份", "乡镇", "新识别贫困人口", "返贫人口", "自然死亡贫困人口", "调整变动原因", "养老保险应参保人数",
-                    "已参保人数", "本月办理参保人数", "所需缴费金额", "养老保险参保率", "合作医疗应参合人数", "已参合人数",
-                    "合作医疗参合率", "符合低保条件人数", "已纳入低保人数", "低保纳入率", "矛盾问题化解数", "未化解数", "填报人"]
-    stats = ["2018年3月", "瓦房镇", 3, 0, 2, "2人自然死亡；3人因病新纳入", 812, 801, 6, 600, "", 1530, 1521, "", 214,
-             214, "", 11, 2, "扶贫专干"]
+    stats_header = [
+        "统计月份",
+        "乡镇",
+        "新识别贫困人口",
+        "返贫人口",
+        "自然死亡贫困人口",
+        "调整变动原因",
+        "养老保险应参保人数",
+        "已参保人数",
+        "本月办理参保人数",
+        "所需缴费金额",
+        "养老保险参保率",
+        "合作医疗应参合人数",
+        "已参合人数",
+        "合作医疗参合率",
+        "符合低保条件人数",
+        "已纳入低保人数",
+        "低保纳入率",
+        "矛盾问题化解数",
+        "未化解数",
+        "填报人",
+    ]
+    stats = [
+        "2018年3月",
+        "瓦房镇",
+        3,
+        0,
+        2,
+        "2人自然死亡；3人因病新纳入",
+        812,
+        801,
+        6,
+        600,
+        "",
+        1530,
+        1521,
+        "",
+        214,
+        214,
+        "",
+        11,
+        2,
+        "扶贫专干",
+    ]
     out.append(write_csv(GOOD / "瓦房镇扶贫月度统计表-2018年3月.csv", [stats_header, stats], "utf-8-sig"))
     # 扶贫日志抽查: 组织部's own file; the rate column left empty (computed: 12/40, 9/30).
     checks = [
-        ["抽查日期", "乡镇", "村", "被抽查人", "身份", "日志份数", "抽查份数", "抽查率", "是否已签字审核", "发现问题", "抽查人"],
+        [
+            "抽查日期",
+            "乡镇",
+            "村",
+            "被抽查人",
+            "身份",
+            "日志份数",
+            "抽查份数",
+            "抽查率",
+            "是否已签字审核",
+            "发现问题",
+            "抽查人",
+        ],
         [dt.date(2018, 4, 10), "瓦房镇", "瓦房村", "张志刚", "第一书记", 40, 12, None, "是", None, "组织部 王五"],
-        [dt.date(2018, 4, 11), "瓦房镇", "荣华村", "王海", "驻村工作队", 30, 9, None, "是", "3月下旬记录不全", "组织部 王五"],
+        [
+            dt.date(2018, 4, 11),
+            "瓦房镇",
+            "荣华村",
+            "王海",
+            "驻村工作队",
+            30,
+            9,
+            None,
+            "是",
+            "3月下旬记录不全",
+            "组织部 王五",
+        ],
     ]
     out.append(write_xlsx(GOOD / "组织部扶贫日志抽查审核记录.xlsx", {"抽查记录": checks}))
     # 职责完成登记: by key or by name, a period typed 2018-03 (text) or turned into a date by Excel.
@@ -126,7 +246,11 @@ def good_files() -> list[Path]:
         ["i07-display-check", None, "瓦房镇", None, dt.date(2018, 4, 1), None, None, "公示栏已更新"],
         ["i02-city-leader-log-review", None, "全市", None, "2018年3月", None, None, "已签字审核"],
     ]
-    out.append(write_xlsx(GOOD / "扶贫办职责完成登记.xlsx", {"职责完成登记": done}, formats={"职责完成登记": {"E4": "yyyy-mm"}}))
+    out.append(
+        write_xlsx(
+            GOOD / "扶贫办职责完成登记.xlsx", {"职责完成登记": done}, formats={"职责完成登记": {"E4": "yyyy-mm"}}
+        )
+    )
     return out
 
 
@@ -145,36 +269,68 @@ def bad_files() -> list[Path]:
     (BAD / "encoding_mixed_utf8_gbk.csv").write_bytes(mixed.getvalue())
     out.append(BAD / "encoding_mixed_utf8_gbk.csv")
     out.append(write_csv(BAD / "encoding_utf16_without_bom.csv", rows[:2], "utf-16-le"))
-    big5 = [["日期", "鄉鎮", "村", "姓名", "身份", "駐村天數", "工作內容"],
-            ["2018-04-16", "瓦房鎮", "瓦房村", "張志剛", "第一書記", "5", "入戶走訪"]]
+    big5 = [
+        ["日期", "鄉鎮", "村", "姓名", "身份", "駐村天數", "工作內容"],
+        ["2018-04-16", "瓦房鎮", "瓦房村", "張志剛", "第一書記", "5", "入戶走訪"],
+    ]
     out.append(write_csv(BAD / "encoding_big5.csv", big5, "big5"))
     # Columns: 驻村天数 missing; an extra 备注 column.
     out.append(write_csv(BAD / "missing_column.csv", [r[:5] + r[6:] for r in rows]))
     out.append(write_csv(BAD / "extra_column.csv", [[*rows[0], "备注"], *[[*r, "无"] for r in rows[1:]]]))
     # Merged cells: 村 merged over two rows (the second row's village is empty in the file).
-    merged = [DAYS_HEADER, ["2018-04-16", "瓦房镇", "荣华村", "李明", "第一书记", 5, None],
-              ["2018-04-17", "瓦房镇", None, "王海", "驻村工作队", 2, None]]
+    merged = [
+        DAYS_HEADER,
+        ["2018-04-16", "瓦房镇", "荣华村", "李明", "第一书记", 5, None],
+        ["2018-04-17", "瓦房镇", None, "王海", "驻村工作队", 2, None],
+    ]
     out.append(write_xlsx(BAD / "merged_cells.xlsx", {"驻村": merged}, {"驻村": ["C2:C3"]}))
     # Formulas: a total computed in the sheet.
     formulas = [DAYS_HEADER, ["2018-04-16", "瓦房镇", "瓦房村", "张志刚", "第一书记", "=2+3", None]]
     out.append(write_xlsx(BAD / "formulas.xlsx", {"驻村": formulas}))
     # Text in a number cell, a number with the wrong unit.
-    text_num = [DAYS_HEADER, ["2018-04-16", "瓦房镇", "瓦房村", "张志刚", "第一书记", "五天", None],
-                ["2018-04-16", "瓦房镇", "荣华村", "李明", "第一书记", "40小时", None]]
+    text_num = [
+        DAYS_HEADER,
+        ["2018-04-16", "瓦房镇", "瓦房村", "张志刚", "第一书记", "五天", None],
+        ["2018-04-16", "瓦房镇", "荣华村", "李明", "第一书记", "40小时", None],
+    ]
     out.append(write_xlsx(BAD / "text_in_number_cells.xlsx", {"驻村": text_num}))
     # Negative, over the maximum, and future-dated values.
-    out.append(write_csv(BAD / "negative_value.csv", [DAYS_HEADER, ["2018-04-16", "瓦房镇", "瓦房村", "张志刚", "第一书记", "-2", ""]]))
-    out.append(write_csv(BAD / "future_date.csv", [DAYS_HEADER, ["2018-05-21", "瓦房镇", "瓦房村", "张志刚", "第一书记", "5", ""]]))
+    out.append(
+        write_csv(
+            BAD / "negative_value.csv",
+            [DAYS_HEADER, ["2018-04-16", "瓦房镇", "瓦房村", "张志刚", "第一书记", "-2", ""]],
+        )
+    )
+    out.append(
+        write_csv(
+            BAD / "future_date.csv", [DAYS_HEADER, ["2018-05-21", "瓦房镇", "瓦房村", "张志刚", "第一书记", "5", ""]]
+        )
+    )
     # Unknown village (a typo), a village of another township, an ambiguous short township name.
-    places = [DAYS_HEADER,
-              ["2018-04-16", "瓦房镇", "瓦房屯", "张志刚", "第一书记", 5, None],
-              ["2018-04-16", "瓦房镇", "永红村", "李明", "第一书记", 5, None],
-              ["2018-04-16", "万宝", "新民村", "王海", "第一书记", 5, None]]
+    places = [
+        DAYS_HEADER,
+        ["2018-04-16", "瓦房镇", "瓦房屯", "张志刚", "第一书记", 5, None],
+        ["2018-04-16", "瓦房镇", "永红村", "李明", "第一书记", 5, None],
+        ["2018-04-16", "万宝", "新民村", "王海", "第一书记", 5, None],
+    ]
     out.append(write_xlsx(BAD / "unknown_places.xlsx", {"驻村": places}))
     # The same row twice; two rows for one township and month in a per-month report.
     out.append(write_csv(BAD / "duplicate_rows.csv", [DAYS_HEADER, DAYS_ROWS[0], DAYS_ROWS[2], DAYS_ROWS[0]]))
-    stats_header = ["统计月份", "乡镇", "新识别贫困人口", "返贫人口", "自然死亡贫困人口", "养老保险应参保人数", "已参保人数",
-                    "合作医疗应参合人数", "已参合人数", "符合低保条件人数", "已纳入低保人数", "矛盾问题化解数", "未化解数"]
+    stats_header = [
+        "统计月份",
+        "乡镇",
+        "新识别贫困人口",
+        "返贫人口",
+        "自然死亡贫困人口",
+        "养老保险应参保人数",
+        "已参保人数",
+        "合作医疗应参合人数",
+        "已参合人数",
+        "符合低保条件人数",
+        "已纳入低保人数",
+        "矛盾问题化解数",
+        "未化解数",
+    ]
     stat = ["2018-03", "瓦房镇", 3, 0, 2, 812, 801, 1530, 1521, 214, 214, 11, 2]
     out.append(write_csv(BAD / "same_township_month_twice.csv", [stats_header, stat, [*stat[:2], 4, *stat[3:]]]))
     # Empty workbook; header but no data; a header nobody knows; an old .xls.
