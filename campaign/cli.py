@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -10,7 +9,8 @@ from typing import Annotated, Any
 
 import typer
 
-from campaign.clock import TZ, parse_as_of
+from campaign.cli_common import CampaignOpt, fail, now
+from campaign.clock import parse_as_of
 from campaign.settings import SettingsError, get_settings
 
 app = typer.Typer(help="洮南市脱贫攻坚决胜年 campaign orchestrator.", no_args_is_help=True, add_completion=False)
@@ -18,18 +18,6 @@ db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 plan_app = typer.Typer(help="The plan catalog: validate, load, export.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(plan_app, name="plan")
-
-CampaignOpt = Annotated[str | None, typer.Option("--campaign", help="Campaign code (default: settings CAMPAIGN)")]
-
-
-def _now() -> dt.datetime:
-    # The CLI is the edge of the system: the one place a wall-clock time is taken.
-    return dt.datetime.now(TZ)
-
-
-def _fail(msg: str) -> None:
-    typer.echo(msg, err=True)
-    raise typer.Exit(2)
 
 
 @db_app.command("upgrade")
@@ -49,7 +37,7 @@ def plan_validate(file: Path) -> None:
     try:
         plan, digest = load_plan_file(file)
     except CatalogError as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return
     typer.echo(
         f"{file}: OK — {plan.campaign.name}: {len(plan.phases)} phases, {len(plan.items())} work items, "
@@ -66,9 +54,9 @@ def plan_load(file: Path) -> None:
 
     try:
         with session_scope() as s:
-            r = load_catalog(s, file, _now())
+            r = load_catalog(s, file, now())
     except CatalogError as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return
     typer.echo(f"{r.campaign}: version {r.version}" + ("" if r.changed else " (unchanged)"))
 
@@ -100,13 +88,13 @@ def status(
     from tasks.board import board
     from tasks.units import UnknownTownship, resolve_township
 
-    when = parse_as_of(as_of) or _now()
+    when = parse_as_of(as_of) or now()
     with session_scope() as s:
         c, plan = current_plan(s, campaign or get_settings().CAMPAIGN)
         try:
             town = resolve_township(s, plan, township)
         except UnknownTownship as exc:
-            _fail(str(exc))
+            fail(str(exc))
             return
         df = board(s, c.id, when, town, plan.campaign.timezone)
     if as_json:
@@ -144,9 +132,9 @@ def rerun(
     number = plan.phase(phase).number
     fn = vars(phases)[f"phase_{number}"]
     try:
-        result = fn(as_of=parse_as_of(as_of) or _now(), township=township, campaign=campaign)
+        result = fn(as_of=parse_as_of(as_of) or now(), township=township, campaign=campaign)
     except RunLocked as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return
     typer.echo(json.dumps(result, ensure_ascii=False, indent=2, default=str))
 

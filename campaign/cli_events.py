@@ -9,15 +9,11 @@ from typing import Annotated
 import typer
 from sqlalchemy import select
 
-from campaign.clock import TZ, parse_as_of
+from campaign.cli_common import when
+from campaign.clock import TZ
 from campaign.settings import get_settings
 
 event_app = typer.Typer(help="Event-driven duties: report a fault, record the arrival.", no_args_is_help=True)
-
-
-def _when(value: str | None) -> dt.datetime:
-    # The CLI is the edge: without --at the event happened now.
-    return parse_as_of(value) or dt.datetime.now(TZ)
 
 
 def _unit_code(s: object, name: str) -> str:
@@ -53,7 +49,7 @@ def report(
     with session_scope() as s:
         c, plan = current_plan(s, campaign or get_settings().CAMPAIGN)
         try:
-            ev = record_event(s, c.id, duty, _unit_code(s, unit), _when(at), {"note": note})
+            ev = record_event(s, c.id, duty, _unit_code(s, unit), when(at), {"note": note})
         except EventError as exc:
             typer.echo(str(exc), err=True)
             raise typer.Exit(2) from None
@@ -73,7 +69,7 @@ def arrive(
 
     with session_scope() as s:
         try:
-            ev = record_arrival(s, event_id, _when(at))
+            ev = record_arrival(s, event_id, when(at))
         except EventError as exc:
             typer.echo(str(exc), err=True)
             raise typer.Exit(2) from None

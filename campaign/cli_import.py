@@ -6,21 +6,16 @@ own transaction: one rejected file never holds back (or half-writes) another.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from campaign.clock import TZ, parse_as_of
+from campaign.cli_common import now
+from campaign.clock import parse_as_of
 from campaign.settings import get_settings
 
 MAX_PRINTED_ISSUES = 500  # the full list goes to --errors-dir (or the inbox's .errors.txt)
-
-
-def _now() -> dt.datetime:
-    # The CLI is the edge of the system: the one place a wall-clock time is taken.
-    return dt.datetime.now(TZ)
 
 
 def _expand(paths: list[Path]) -> list[Path]:
@@ -56,7 +51,7 @@ def import_command(
     from tasks.imports.importer import ImportResult, import_file
 
     code = campaign or get_settings().CAMPAIGN
-    when = parse_as_of(as_of) or _now()
+    when = parse_as_of(as_of) or now()
     files = _expand(paths)
     if not files:
         typer.echo("没有要导入的文件 / no files to import", err=True)

@@ -11,24 +11,14 @@ from typing import Annotated, Any
 
 import typer
 
+from campaign.cli_common import CampaignOpt, fail, now
 from campaign.clock import TZ, parse_as_of
 from campaign.settings import get_settings
 
-CampaignOpt = Annotated[str | None, typer.Option("--campaign", help="Campaign code (default: settings CAMPAIGN)")]
 InstanceArg = Annotated[int | None, typer.Argument(help="Duty instance id (see `campaign outbox --failed`)")]
 DutyOpt = Annotated[str | None, typer.Option("--duty", help="Duty key, with --unit and --period instead of an id")]
 UnitOpt = Annotated[str | None, typer.Option("--unit", help="Unit name or code")]
 PeriodOpt = Annotated[str | None, typer.Option("--period", help="Period key, e.g. 2018-05 or 2018-05H1")]
-
-
-def _now() -> dt.datetime:
-    # The CLI is the edge of the system: the one place a wall-clock time is taken.
-    return dt.datetime.now(TZ)
-
-
-def _fail(msg: str) -> None:
-    typer.echo(msg, err=True)
-    raise typer.Exit(2)
 
 
 def _find_instance(
@@ -41,7 +31,7 @@ def _find_instance(
     if instance is not None:
         return instance
     if not (duty and unit and period):
-        _fail("give an instance id, or --duty, --unit and --period")
+        fail("give an instance id, or --duty, --unit and --period")
     ids = s.scalars(
         select(DutyInstance.id)
         .join(Duty, Duty.id == DutyInstance.duty_id)
@@ -53,7 +43,7 @@ def _find_instance(
         )
     ).all()
     if len(ids) != 1:
-        _fail(f"{len(ids)} instances of {duty} for {unit} in {period}: give the instance id")
+        fail(f"{len(ids)} instances of {duty} for {unit} in {period}: give the instance id")
     return int(ids[0])
 
 
@@ -72,14 +62,14 @@ def ack(
     from storage.catalog import current_plan
     from storage.db import session_scope
 
-    when = parse_as_of(at) or _now()
+    when = parse_as_of(at) or now()
     with session_scope() as s:
         c, _ = current_plan(s, campaign or get_settings().CAMPAIGN)
         iid = _find_instance(s, c.id, instance, duty, unit, period)
         try:
             done = acknowledge(s, c.id, iid, by, when, note)
         except AdminError as exc:
-            _fail(str(exc))
+            fail(str(exc))
             return
     typer.echo(f"instance #{iid}: " + ("acknowledged; reminders stop" if done else "already acknowledged"))
 
@@ -102,21 +92,21 @@ def extend(
     from storage.db import session_scope
 
     if not to:
-        _fail("--to is required")
+        fail("--to is required")
     new = (
         dt.datetime.fromisoformat(to)
         if ("T" in to or " " in to)
         else dt.datetime.combine(dt.date.fromisoformat(to), dt.time(17, 30))
     )
     new = new if new.tzinfo else new.replace(tzinfo=TZ)
-    when = parse_as_of(at) or _now()
+    when = parse_as_of(at) or now()
     with session_scope() as s:
         c, _ = current_plan(s, campaign or get_settings().CAMPAIGN)
         iid = _find_instance(s, c.id, instance, duty, unit, period)
         try:
             do_extend(s, c.id, iid, new, by, when, reason)
         except AdminError as exc:
-            _fail(str(exc))
+            fail(str(exc))
             return
     typer.echo(f"instance #{iid}: due {new:%Y-%m-%d %H:%M} (延期)")
 
@@ -222,7 +212,7 @@ def notify_command(
     from storage.db import session_scope
     from tasks.units import UnknownTownship, resolve_township
 
-    when = parse_as_of(as_of) or _now()
+    when = parse_as_of(as_of) or now()
     cfg = NotifyConfig.from_settings(**({"drill_url": drill} if drill else {}))
     try:
         with session_scope() as s:
@@ -230,11 +220,11 @@ def notify_command(
             try:
                 town = resolve_township(s, plan, township)
             except UnknownTownship as exc:
-                _fail(str(exc))
+                fail(str(exc))
                 return
             r = remind_all(s, plan, c.id, when, default_calendar(), town, config=cfg, prepare=prepare)
     except ContactsError as exc:
-        _fail(f"contact directory: {exc}")
+        fail(f"contact directory: {exc}")
         return
     d = r.delivery
     typer.echo(
@@ -269,7 +259,7 @@ def contacts(
     try:
         book = ContactBook.load(path)
     except ContactsError as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return
     with session_scope() as s:
         c, _ = current_plan(s, campaign or get_settings().CAMPAIGN)

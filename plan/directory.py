@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from plan.load import readable_location
 from plan.schema import Key, Model, Plan, Scope
 
 UNIT_CODE = re.compile(r"^\d{12}$")
@@ -218,20 +219,7 @@ def check_against_plan(directory: Directory, plan: Plan) -> list[str]:
 
 
 def _loc(doc: Any, loc: tuple[int | str, ...]) -> str:
-    """A pydantic location as a readable path, naming list entries by key, role or unit."""
-    parts: list[str] = []
-    node = doc
-    for p in loc:
-        if isinstance(p, int) and isinstance(node, list) and p < len(node):
-            node = node[p]
-            label = None
-            if isinstance(node, dict):
-                label = node.get("key") or node.get("role") or node.get("unit")
-            parts.append(f"[{p}]" + (f"({label})" if label is not None else ""))
-        else:
-            parts.append(("." if parts else "") + str(p))
-            node = node.get(p) if isinstance(node, dict) else None
-    return "".join(parts) or "(top)"
+    return readable_location(doc, loc, labels=("key", "role", "unit"))
 
 
 def parse_directory(text: str, source: Path | str = "<directory>") -> Directory:

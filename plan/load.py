@@ -23,8 +23,8 @@ class CatalogError(ValueError):
         super().__init__(f"{self.file}: {len(problems)} problem(s) in the plan catalog\n{lines}")
 
 
-def _loc(doc: Any, loc: tuple[int | str, ...]) -> str:
-    """Render a pydantic location as a readable path, naming keys of list items where present."""
+def readable_location(doc: Any, loc: tuple[int | str, ...], labels: tuple[str, ...] = ("key", "number", "name")) -> str:
+    """Render a pydantic location as a readable path, naming list items by the first of ``labels``."""
     parts: list[str] = []
     node = doc
     for p in loc:
@@ -32,7 +32,7 @@ def _loc(doc: Any, loc: tuple[int | str, ...]) -> str:
             node = node[p]
             label = None
             if isinstance(node, dict):
-                label = node.get("key") or node.get("number") or node.get("name")
+                label = next((node[k] for k in labels if node.get(k) is not None), None)
             parts.append(f"[{p}]" + (f"({label})" if label is not None else ""))
         else:
             parts.append(("." if parts else "") + str(p))
@@ -59,7 +59,7 @@ def parse_plan(text: str, source: Path | str = "<catalog>") -> Plan:
             got = err.get("input")
             if isinstance(got, str | int | float | bool) and err["type"] not in ("value_error", "extra_forbidden"):
                 msg = f"{msg} (got {got!r})"
-            problems.append((_loc(doc, loc), msg))
+            problems.append((readable_location(doc, loc), msg))
         raise CatalogError(source, problems) from None
 
 
