@@ -6,7 +6,7 @@ and a real phase-flow run — measured against a local Prefect server.
     .venv/bin/python benchmarks/flow_costs.py --n 10 --repeat 3 --day 2018-03-30
 
 The campaign database is a fresh SQLite file with the bundled catalog and the demo data, so the
-real runs do real work (hundreds of villages). Prints one table; docs/benchmarks-orchestration.md
+real runs do real work (hundreds of villages). Prints one table; docs/benchmarks.md
 records the figures measured on the project's machine.
 """
 

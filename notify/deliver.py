@@ -5,7 +5,7 @@
 digest per person (split into parts when long), on the person's channels from the contact
 directory in order (the local outbox without one), to different people at once. Drill mode
 (setting ``DRILL_URL``) records separate drill rows and sends every message to that one URL.
-See notify/ledger.py for the exactly-once protocol and docs/operations-notify.md for operations.
+See notify/ledger.py for the exactly-once protocol and docs/operations.md for operations.
 """
 
 from __future__ import annotations

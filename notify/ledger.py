@@ -14,7 +14,7 @@ A row is created once per (recipient, item, step, period) with a unique ``dedup_
 
 A run that dies between a channel's acceptance and step 4's commit leaves rows 'sending'; once the
 lease (15 min, wall clock) has run out the next run resumes them by sending the *stored* message
-again — at least once in that window (see docs/operations-notify.md for what each channel does
+again — at least once in that window (see docs/operations.md for what each channel does
 with the repeat). Failed rows return after the back-off (``retry_backoff_minutes``).
 """
 
