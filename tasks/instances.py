@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, func, select, text, update
+from sqlalchemy import and_, exists, func, not_, select, text, update
 from sqlalchemy.orm import Session
 
 from campaign.periods import Frequency, Period, periods_between
@@ -179,15 +179,24 @@ def flag_overdue(session: Session, ctx: DutyContext) -> int:
         for iid, unit, town, period, due in rows
     ]
     raised = insert_ignore(session, Flag.__table__, flags, ["campaign_id", "kind", "subject"])
-    # Late evidence resolves the flag (kept for the record).
+    # An extension that has run out makes the item overdue again: its flag re-opens.
+    session.execute(
+        update(Flag)
+        .where(
+            Flag.kind == "overdue",
+            Flag.resolved_at.is_not(None),
+            Flag.duty_instance_id.in_(select(DutyInstance.id).where(_scope(ctx), overdue_condition(ctx.as_of))),
+        )
+        .values(resolved_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    # Late evidence, or an approved extension (延期), resolves the flag (kept for the record).
     session.execute(
         update(Flag)
         .where(
             Flag.kind == "overdue",
             Flag.resolved_at.is_(None),
-            Flag.duty_instance_id.in_(
-                select(DutyInstance.id).where(_scope(ctx), DutyInstance.completed_at <= ctx.as_of)
-            ),
+            Flag.duty_instance_id.in_(select(DutyInstance.id).where(_scope(ctx), not_(overdue_condition(ctx.as_of)))),
         )
         .values(resolved_at=ctx.as_of)
         .execution_options(synchronize_session=False)

@@ -138,3 +138,21 @@ def test_a_township_run_touches_only_its_rows(spine: Session) -> None:
     flag_overdue(spine, ctx)
     assert set(spine.scalars(select(DutyInstance.township_code).distinct())) == {WAFANG}
     assert set(spine.scalars(select(Flag.township_code).distinct())) == {WAFANG}
+
+
+def test_an_approved_extension_resolves_the_overdue_flag(spine: Session) -> None:
+    ctx = ctx_at(spine, shanghai(2018, 4, 2, 9), township=WAFANG)
+    materialise(spine, ctx)
+    flag_overdue(spine, ctx)
+    inst = spine.scalars(select(DutyInstance).where(DutyInstance.period_key == "2018-03H2")).one()
+    inst.extended_to = shanghai(2018, 4, 4, 17, 30)  # 延期 to 4/4 (what `campaign extend` records)
+    spine.flush()
+    later = ctx_at(spine, shanghai(2018, 4, 3, 9), township=WAFANG)
+    flag_overdue(spine, later)
+    assert overdue_instances(spine, later) == []
+    assert spine.scalar(select(Flag.resolved_at)) == shanghai(2018, 4, 3, 9)
+    # The extension runs out on 4/4 17:30 with nothing sent: the flag re-opens.
+    after = ctx_at(spine, shanghai(2018, 4, 8, 9), township=WAFANG)
+    flag_overdue(spine, after)
+    assert [f["period"] for f in overdue_instances(spine, after)] == ["2018-03H2"]
+    assert spine.scalar(select(Flag.resolved_at).where(Flag.duty_instance_id == inst.id)) is None
