@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 
@@ -94,7 +93,10 @@ def test_status_shows_the_board_for_a_township(cli_db: str) -> None:
     assert code == 2 and "瓦房镇" in out  # unknown name: the message lists the townships
 
 
-def test_a_date_outside_every_window_is_accepted_as_a_replay_date() -> None:
+def test_as_of_reads_a_bare_date_as_9_oclock_in_shanghai() -> None:
     from campaign.clock import parse_as_of
 
-    assert parse_as_of("2018-05-15") == dt.datetime(2018, 5, 15, 9, tzinfo=parse_as_of("2018-05-15").tzinfo)  # type: ignore[union-attr]
+    assert parse_as_of("2018-05-15") == shanghai(2018, 5, 15, 9)
+    assert parse_as_of("2018-05-15 17:45") == shanghai(2018, 5, 15, 17, 45)  # naive: local time
+    assert parse_as_of("2018-05-15T09:00:00+00:00") == shanghai(2018, 5, 15, 17)
+    assert parse_as_of(None) is None
