@@ -99,6 +99,9 @@ def main(port: int = PORT, seed_demo: bool = True) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
+    # A shell without job control starts background commands with SIGINT ignored, and Python
+    # then keeps ignoring it: restore Ctrl-C explicitly so it always stops everything.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         wait_healthy(f"http://{HOST}:{port}/api/health", 180, server)
         print(f"Prefect UI: http://{HOST}:{port}  (deployments are being registered…)", flush=True)

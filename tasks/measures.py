@@ -9,12 +9,17 @@ loops over villages. How a quota is measured is read off the catalog, never writ
   value is its lowest person's;
 - a quota in % uses the report's % column: computed as Σ numerator ÷ Σ denominator × 100 when
   the column's help says so (抽查份数 ÷ 日志份数 × 100), else the latest stated rate;
+- a quota in % on a report without a % column but with rows per household (入户率) is a coverage:
+  the distinct households of the report's rows (户主姓名, 是否贫困户 = 是) ÷ the unit's households
+  in the register report counted in 户 (建档立卡贫困户台账: the latest row dated by the period's end)
+  × 100, per village; a township's value sums its villages' households visited and registered;
 - a duty without a report type is measured by the 完成值 of its ``duty_completion`` rows (latest).
 
 Only units that reported something in a period are judged; a unit that reported nothing is the
-overdue flag's business (tasks.instances.flag_overdue), not a second "below target" flag.
-A quota that the reports cannot measure (入户率 needs the number of households, which no report
-carries) is skipped and said so by ``measure_for``.
+overdue flag's business (tasks.instances.flag_overdue), not a second "below target" flag. A village
+without a register row has no denominator and is not judged on coverage either. A quota that the
+reports cannot measure (入户率 without a household register in the catalog) is skipped and said so
+by ``measure_for``.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from campaign.periods import Period, period_of, periods_between
-from plan.schema import Comparison, Duty, Plan, Scope
+from plan.schema import Comparison, Duty, Plan, ReportType, Scope
 from storage.models import DutyInstance, Evidence, Flag
 from storage.upsert import insert_ignore
 from tasks.imports.builtin import CITY_UNIT, DUTY_COMPLETION
@@ -51,11 +56,16 @@ OPS: dict[Comparison, Callable[[Any, Any], Any]] = {
 @dataclass(frozen=True)
 class Measure:
     report_type: str
-    how: Literal["sum", "ratio", "latest"]
-    column: str
+    how: Literal["sum", "ratio", "latest", "coverage"]
+    column: str  # coverage: the field naming the household (户主姓名), counted once per unit-period
     numerator: str | None = None
-    denominator: str | None = None
+    denominator: str | None = None  # coverage: the register's count column (建档立卡贫困户数)
     person: str | None = None  # per-person quota: the field naming the person
+    where: str | None = None  # coverage: the bool field a row must have true to count (是否贫困户)
+    register: str | None = None  # coverage: the report type giving the denominator per unit
+
+
+HOUSEHOLD_UNIT = "户"
 
 
 def measure_for(plan: Plan, duty: Duty) -> Measure | str:
@@ -67,6 +77,11 @@ def measure_for(plan: Plan, duty: Duty) -> Measure | str:
         return Measure(DUTY_COMPLETION, "latest", "value")
     rt = plan.report_type(duty.report_type)
     numeric = [c for c in rt.columns if c.type in ("int", "number") and c.unit == quota.unit]
+    if not numeric and quota.unit == "%" and HOUSEHOLD_UNIT in quota.metric:
+        coverage = _coverage_measure(plan, rt)
+        if coverage is not None:
+            return coverage
+        return f"报表“{rt.name}”没有以“%”为单位的列，目录中也没有按户统计的台账，无法计算“{quota.metric}”"
     if not numeric:
         return f"报表“{rt.name}”没有以“{quota.unit}”为单位的列，无法计算“{quota.metric}”"
     col = max(numeric, key=lambda c: difflib.SequenceMatcher(None, c.header, quota.metric).ratio())
@@ -77,6 +92,28 @@ def measure_for(plan: Plan, duty: Duty) -> Measure | str:
         return Measure(rt.key, "latest", col.field)
     person = next((c.field for c in rt.columns if c.type == "person"), None)
     return Measure(rt.key, "sum", col.field, person=person)
+
+
+def _coverage_measure(plan: Plan, rt: ReportType) -> Measure | None:
+    """入户率 off the catalog: the report's household column (户主姓名) and its bool filter (是否贫困户),
+    over another report of the same unit whose int column counts 户 and names that filter's word
+    (建档立卡贫困户数); None when the catalog has no such register."""
+    unit_type = next(c.type for c in rt.columns if c.field == rt.unit_field)
+    heads = [c for c in rt.columns if c.type in ("text", "person") and HOUSEHOLD_UNIT in c.header]
+    if len(heads) != 1:
+        return None
+    for other in plan.report_types:
+        if other.key == rt.key or next(c.type for c in other.columns if c.field == other.unit_field) != unit_type:
+            continue
+        for count in (c for c in other.columns if c.type == "int" and c.unit == HOUSEHOLD_UNIT):
+            where = next(
+                (c for c in rt.columns if c.type == "bool" and c.header.removeprefix("是否") in count.header), None
+            )
+            if where is not None:
+                return Measure(
+                    rt.key, "coverage", heads[0].field, denominator=count.field, where=where.field, register=other.key
+                )
+    return None
 
 
 def _periods(ctx: DutyContext) -> list[Period]:
@@ -128,12 +165,19 @@ def measured_values(session: Session, ctx: DutyContext) -> pd.DataFrame:
     per_day = {d: period_of(ctx.duty.quota.per, d, anchor).key for d in df["occurred_on"].unique()}
     df["period"] = df["occurred_on"].map(per_day)
     df = df[df["period"].isin(keys)].copy()
+    if m.how == "coverage":
+        df = _village_coverage(session, ctx, m, [p for p in periods if p.key in set(df["period"])], df)
     df["unit"], df["township_code"] = _units(ctx.duty, df)
     allowed = set(units_for(session, ctx.plan, ctx.duty, ctx.township)["unit_code"])
     df = df[df["unit"].isin(allowed)]
+    group = ["unit", "township_code", "period"]
+    if m.how == "coverage":
+        sums = df.groupby(group, dropna=False)[["visited", "households"]].sum()
+        sums = sums[sums["households"] > 0]
+        result = (sums["visited"] / sums["households"] * 100).astype(float).rename("value").reset_index()
+        return result[cols]
     for name in {m.column, m.numerator, m.denominator, m.person} - {None}:
         df[name] = [d.get(name) for d in df["data"]]
-    group = ["unit", "township_code", "period"]
     if m.how == "sum":
         df = df.dropna(subset=[m.column])
         if m.person:
@@ -152,6 +196,37 @@ def measured_values(session: Session, ctx: DutyContext) -> pd.DataFrame:
         out = df.groupby(group, dropna=False)[m.column].last()
     result = out.astype(float).rename("value").reset_index()
     return result[cols]
+
+
+def _village_coverage(
+    session: Session, ctx: DutyContext, m: Measure, periods: list[Period], df: pd.DataFrame
+) -> pd.DataFrame:
+    """unit_code, township_code, period, visited, households per village-period: the distinct
+    households the rows reach, and the village's latest register count dated by the period's end
+    (received by as_of). One query for the registers of all villages; a village without one drops out."""
+    village = ["unit_code", "township_code", "period"]
+    heads = [str(d[m.column]).strip() if d.get(m.where) is True and d.get(m.column) else None for d in df["data"]]
+    df = df.assign(household=pd.Series(heads, index=df.index, dtype=object))
+    visited = df.groupby(village, dropna=False)["household"].nunique().rename("visited").reset_index()
+    if visited.empty:
+        return visited.assign(households=pd.Series(dtype=float))
+    assert m.register and m.denominator
+    q = select(Evidence.id, Evidence.unit_code, Evidence.occurred_on, Evidence.data).where(
+        Evidence.campaign_id == ctx.campaign_id,
+        Evidence.report_type == m.register,
+        Evidence.active.is_(True),
+        Evidence.received_at <= ctx.as_of,
+        Evidence.occurred_on <= max(p.end for p in periods),
+    )
+    if ctx.township:
+        q = q.where(Evidence.township_code == ctx.township)
+    reg = pd.DataFrame(session.execute(q).all(), columns=["id", "unit_code", "occurred_on", "data"])
+    reg["households"] = [d.get(m.denominator) for d in reg["data"]]
+    ends = pd.DataFrame({"period": [p.key for p in periods], "end": [p.end for p in periods]})
+    reg = reg.dropna(subset=["households"]).merge(ends, how="cross")
+    reg = reg[reg["occurred_on"] <= reg["end"]].sort_values(["occurred_on", "id"])
+    latest = reg.groupby(["unit_code", "period"])["households"].last().astype(float).reset_index()
+    return visited.merge(latest, on=["unit_code", "period"], how="inner")
 
 
 def _units(duty: Duty, df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:

@@ -161,6 +161,7 @@ def good_files() -> list[Path]:
         ["瓦房镇", "荣华村", dt.date(2018, 4, 10), "吴军", "巩固回访小组", "郑四", False, "巩固回访", "无", "是"],
     ]
     out.append(write_xlsx(GOOD / "瓦房镇入户走访记录-4月.xlsx", {"入户走访": visits}))
+    out.append(households_register())
     # 月度统计表: UTF-8 with BOM, the month written 2018年3月, the rates left for the system to compute.
     stats_header = [
         "统计月份",
@@ -252,6 +253,20 @@ def good_files() -> list[Path]:
         )
     )
     return out
+
+
+REGISTER_HEADER = ["统计日期", "乡镇", "村", "建档立卡贫困户数", "备注"]
+
+
+def households_register() -> Path:
+    """建档立卡贫困户台账: GBK CSV, dates written three ways, short and full village names."""
+    rows = [
+        REGISTER_HEADER,
+        ["2018-04-01", "瓦房镇", "瓦房村委会", "2", ""],
+        ["2018/4/1", "瓦房", "荣华村", "3", "1户新识别纳入"],
+        ["2018年4月1日", "瓦房镇", "长山村", "5", "2户自然死亡销户"],
+    ]
+    return write_csv(GOOD / "瓦房镇建档立卡贫困户台账.csv", rows, "gbk")
 
 
 # --- bad files -----------------------------------------------------------------------------------
