@@ -90,12 +90,8 @@ def _decode(name: str, data: bytes) -> tuple[str | None, str | None, list[Issue]
             None,
             None,
             [
-                Issue(
+                _file_issue(
                     name,
-                    None,
-                    None,
-                    None,
-                    None,
                     "文件含有空字节：可能是没有 BOM 的 UTF-16 文件或二进制文件；请另存为 UTF-8 或 GBK 编码的 CSV",
                     "the file contains NUL bytes (UTF-16 without BOM, or binary); save it as UTF-8 or GBK CSV",
                 )
@@ -114,14 +110,11 @@ def _decode(name: str, data: bytes) -> tuple[str | None, str | None, list[Issue]
             None,
             None,
             [
-                Issue(
+                _file_issue(
                     name,
-                    None,
-                    i,
-                    None,
-                    None,
                     "这一行不是 UTF-8 编码，而文件其余部分是 UTF-8（可能从 GBK 文件复制粘贴而来）；请整份文件用同一种编码保存",
                     "this line is not UTF-8 while the rest of the file is (pasted from a GBK file?); save the whole file in one encoding",
+                    row=i,
                 )
                 for i in bad
             ],
@@ -134,17 +127,19 @@ def _decode(name: str, data: bytes) -> tuple[str | None, str | None, list[Issue]
             None,
             None,
             [
-                Issue(
+                _file_issue(
                     name,
-                    None,
-                    line,
-                    None,
-                    None,
                     "文件编码无法识别：既不是 UTF-8，也不是 GBK/GB18030；请在 Excel 中另存为“CSV UTF-8”",
                     "unknown text encoding (neither UTF-8 nor GBK/GB18030); save as 'CSV UTF-8'",
+                    row=line,
                 )
             ],
         )
+
+
+def _file_issue(name: str, zh: str, en: str, row: int | None = None) -> Issue:
+    """A problem with the file as a whole (its encoding), at a line when one is known."""
+    return Issue(name, None, row, None, None, zh, en)
 
 
 def _is_utf8(line: bytes) -> bool:
@@ -164,14 +159,11 @@ def _strict(name: str, data: bytes, codec: str, label: str) -> tuple[str | None,
             None,
             None,
             [
-                Issue(
+                _file_issue(
                     name,
-                    None,
-                    line,
-                    None,
-                    None,
                     f"文件标明是 {label} 编码，但这一行含有不是 {label} 的字节；请整份文件用同一种编码保存",
                     f"the file declares {label} but this line has bytes that are not {label}",
+                    row=line,
                 )
             ],
         )
