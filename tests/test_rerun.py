@@ -21,11 +21,12 @@ import pytest
 from sqlalchemy import Engine, delete, select
 
 from flows.common import RunLock, RunLocked
-from storage.catalog import current_plan, load_catalog, township_codes
+from storage.catalog import load_catalog
 from storage.db import session_scope
-from storage.models import Division, DutyInstance, Evidence, Flag, Message, Notification, OutboxMessage, Submission
+from storage.models import Division, DutyInstance, Flag, Message, Notification, OutboxMessage
 from storage.models import RunLock as RunLockRow
 from tests.conftest import ROOT, shanghai
+from tests.spine_support import minutes_file, phase_flow
 
 SPINE = Path(__file__).parent / "data" / "plans" / "spine-2018.yaml"
 MISSING = {"瓦房镇", "那金镇"}  # no minutes for 3/16–3/31 at first
@@ -149,51 +150,12 @@ def test_two_processes(locks: Engine) -> None:
 
 
 def _phase_1() -> Any:
-    import flows.phases
-
-    return vars(flows.phases)["phase_1"]
+    return phase_flow(1)
 
 
 def _names() -> dict[str, str]:
     with session_scope() as s:
         return dict(s.execute(select(Division.code, Division.name)).tuples().all())
-
-
-def _minutes(
-    towns: set[str] | None, received: dt.datetime, content: str, exclude: frozenset[str] = frozenset()
-) -> None:
-    """One file of minutes (meetings on 3/28) from ``towns`` (None: every township but ``exclude``)."""
-    with session_scope() as s:
-        c, plan = current_plan(s, "spine-2018")
-        names = dict(s.execute(select(Division.code, Division.name)).tuples().all())
-        sub = Submission(
-            campaign_id=c.id,
-            report_type="party_meeting_minutes",
-            file_name=f"{content}.xlsx",
-            content_hash=content,
-            scope_key="2018-03H2",
-            received_at=received,
-            rows=0,
-        )
-        s.add(sub)
-        s.flush()
-        for n, code in enumerate(township_codes(s, plan), start=2):
-            if (towns is not None and names[code] not in towns) or names[code] in exclude:
-                continue
-            s.add(
-                Evidence(
-                    campaign_id=c.id,
-                    submission_id=sub.id,
-                    report_type="party_meeting_minutes",
-                    row_number=n,
-                    unit_code=code,
-                    township_code=code,
-                    occurred_on=dt.date(2018, 3, 28),
-                    received_at=received,
-                    active=True,
-                    data={"township": names[code]},
-                )
-            )
 
 
 def _rows() -> dict[str, dict[Any, tuple[Any, ...]]]:
@@ -268,7 +230,7 @@ def test_a_township_rerun_changes_only_that_township_and_sends_nothing_twice(pre
     phase_1 = _phase_1()
     with session_scope() as s:
         load_catalog(s, SPINE, now=shanghai(2018, 3, 1, 9))
-    _minutes(None, shanghai(2018, 3, 29, 16), "on-time", exclude=frozenset(MISSING))
+    minutes_file(None, shanghai(2018, 3, 29, 16), "on-time", exclude=frozenset(MISSING))
     names = _names()
     code = {v: k for k, v in names.items()}
 
@@ -282,7 +244,7 @@ def test_a_township_rerun_changes_only_that_township_and_sends_nothing_twice(pre
     assert {r for _, r, *_ in before["outbox"].values()} == {"那金镇乡镇党委书记", "瓦房镇乡镇党委书记"}
 
     # 瓦房镇's minutes turn up: received 3/30 17:00 but imported after the run. Re-run 瓦房镇 only.
-    _minutes({WAFANG}, shanghai(2018, 3, 30, 17), "late-wafang")
+    minutes_file({WAFANG}, shanghai(2018, 3, 30, 17), "late-wafang")
     rerun = phase_1(as_of="2018-03-30T18:00", township=WAFANG, campaign="spine-2018")
     assert rerun["township"] == code[WAFANG] and rerun["board_rows"] == 0
     after = _rows()

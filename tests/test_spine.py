@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from storage.catalog import current_plan, load_catalog, township_codes
+from storage.catalog import load_catalog
 from storage.db import session_scope
-from storage.models import Division, Evidence, OutboxMessage, Submission
+from storage.models import OutboxMessage
 from tests.conftest import TZ, shanghai
+from tests.spine_support import minutes_file, phase_flow
 
 SPINE = Path(__file__).parent / "data" / "plans" / "spine-2018.yaml"
 MISSING = {"瓦房镇", "那金镇"}  # the two townships that sent no minutes for 3/16–3/31
@@ -22,45 +22,10 @@ MISSING = {"瓦房镇", "那金镇"}  # the two townships that sent no minutes f
 pytestmark = pytest.mark.prefect
 
 
-def _phase_flow(number: int) -> Any:
-    import flows.phases
-
-    return vars(flows.phases)[f"phase_{number}"]
-
-
 def _load_with_minutes(received: dt.datetime) -> None:
     with session_scope() as s:
         load_catalog(s, SPINE, now=shanghai(2018, 3, 1, 9))
-        c, plan = current_plan(s, "spine-2018")
-        names = dict(s.execute(select(Division.code, Division.name)).tuples().all())
-        sub = Submission(
-            campaign_id=c.id,
-            report_type="party_meeting_minutes",
-            file_name="minutes.xlsx",
-            content_hash="h1",
-            scope_key="2018-03H2",
-            received_at=received,
-            rows=0,
-        )
-        s.add(sub)
-        s.flush()
-        for n, code in enumerate(township_codes(s, plan), start=2):
-            if names[code] in MISSING:
-                continue
-            s.add(
-                Evidence(
-                    campaign_id=c.id,
-                    submission_id=sub.id,
-                    report_type="party_meeting_minutes",
-                    row_number=n,
-                    unit_code=code,
-                    township_code=code,
-                    occurred_on=dt.date(2018, 3, 28),
-                    received_at=received,
-                    active=True,
-                    data={"township": names[code]},
-                )
-            )
+    minutes_file(None, received, "h1", exclude=frozenset(MISSING))
 
 
 def _outbox() -> list[tuple[str, str, str]]:
@@ -69,7 +34,7 @@ def _outbox() -> list[tuple[str, str, str]]:
 
 
 def test_the_phase_flow_reminds_the_townships_whose_minutes_are_missing(prefect_server: None, app_db: str) -> None:
-    phase_1 = _phase_flow(1)
+    phase_1 = phase_flow(1)
 
     _load_with_minutes(received=shanghai(2018, 3, 29, 16))
     # Due 3/31 is a Saturday: the rule rolls it back to Friday 3/30 17:30. At 18:00 it is overdue.
@@ -100,7 +65,7 @@ def test_the_phase_flow_reminds_the_townships_whose_minutes_are_missing(prefect_
 
 
 def test_a_township_rerun_touches_only_that_township(prefect_server: None, app_db: str) -> None:
-    phase_1 = _phase_flow(1)
+    phase_1 = phase_flow(1)
 
     _load_with_minutes(received=shanghai(2018, 3, 29, 16))
     result = phase_1(as_of=shanghai(2018, 3, 30, 18), township="瓦房", campaign="spine-2018")
