@@ -1,3 +1,1 @@
 """Core of the campaign orchestrator: settings, the working-day calendar, periods, the CLI."""
-
-TIMEZONE = "Asia/Shanghai"

@@ -48,6 +48,7 @@ def plan_validate(file: Path) -> None:
 @plan_app.command("load")
 def plan_load(file: Path) -> None:
     """Load a catalog (idempotent; a changed catalog becomes a new version, history kept)."""
+    from plan.directory import DirectoryError
     from plan.load import CatalogError
     from storage.catalog import load_catalog
     from storage.db import session_scope
@@ -55,7 +56,7 @@ def plan_load(file: Path) -> None:
     try:
         with session_scope() as s:
             r = load_catalog(s, file, now())
-    except CatalogError as exc:
+    except (CatalogError, DirectoryError) as exc:
         fail(str(exc))
         return
     typer.echo(f"{r.campaign}: version {r.version}" + ("" if r.changed else " (unchanged)"))

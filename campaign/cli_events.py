@@ -8,29 +8,29 @@ from typing import Annotated
 
 import typer
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from campaign.cli_common import when
 from campaign.clock import TZ
 from campaign.settings import get_settings
+from plan.schema import Plan
 
 event_app = typer.Typer(help="Event-driven duties: report a fault, record the arrival.", no_args_is_help=True)
 
 
-def _unit_code(s: object, name: str) -> str:
-    from sqlalchemy.orm import Session
+def _unit_code(session: Session, plan: Plan, name: str) -> str:
+    """A village (or township) by name, short name or code, with the closest names when unknown."""
+    from tasks.imports.divisions import DivisionIndex
+    from tasks.imports.errors import CellError
 
-    from storage.models import Division
-
-    assert isinstance(s, Session)
-    hits = s.execute(
-        select(Division.code, Division.name).where(
-            (Division.code == name) | (Division.name == name) | (Division.short_name == name)
-        )
-    ).all()
-    if len(hits) != 1:
-        found = "、".join(n for _, n in hits) or "无"
-        raise typer.BadParameter(f"“{name}” 应唯一对应一个行政区划（找到：{found}）；可用区划代码", param_hint="--unit")
-    return str(hits[0][0])
+    index = DivisionIndex.load(session, plan)
+    try:
+        return index.village(name, None)
+    except CellError as not_a_village:
+        try:
+            return index.township(name)
+        except CellError:
+            raise typer.BadParameter(str(not_a_village), param_hint="--unit") from None
 
 
 @event_app.command("report")
@@ -49,7 +49,7 @@ def report(
     with session_scope() as s:
         c, plan = current_plan(s, campaign or get_settings().CAMPAIGN)
         try:
-            ev = record_event(s, c.id, duty, _unit_code(s, unit), when(at), {"note": note})
+            ev = record_event(s, c.id, duty, _unit_code(s, plan, unit), when(at), {"note": note})
         except EventError as exc:
             typer.echo(str(exc), err=True)
             raise typer.Exit(2) from None

@@ -370,7 +370,7 @@ def _line(
     duty = duties.get(r.duty_key) if r is not None else None
     if r is None or duty is None:
         return n.line
-    return item_line(duty, r.period_key, r.unit_name, n.step, n.kind, r.extended_to or r.due_at, as_of, cal, tz)
+    return item_line(duty, r.period_key, r.unit_name, n.kind, r.extended_to or r.due_at, as_of, cal, tz)
 
 
 def _first_limit(targets: list[Target]) -> tuple[int, bool]:

@@ -30,7 +30,6 @@ def item_line(
     duty: Duty,
     period_key: str,
     unit_name: str,
-    step_name: str,
     kind: str,
     due_at: dt.datetime,
     as_of: dt.datetime,
@@ -53,7 +52,7 @@ def item_line(
 
 
 def line_for(duty: Duty, ds: DueStep, as_of: dt.datetime, cal: WorkCalendar, tz: ZoneInfo) -> str:
-    return item_line(duty, ds.period_key, ds.unit_name, ds.step.name, ds.step.kind, ds.due_at, as_of, cal, tz)
+    return item_line(duty, ds.period_key, ds.unit_name, ds.step.kind, ds.due_at, as_of, cal, tz)
 
 
 def heading(kinds: set[str]) -> str:

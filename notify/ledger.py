@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections import defaultdict
 from collections.abc import Sequence
 from typing import cast
 from zoneinfo import ZoneInfo
@@ -250,11 +249,3 @@ def expire_stale(
             n_expired += 1
     session.flush()
     return n_expired
-
-
-def messages_of(rows: Sequence[Notification]) -> dict[int, list[Notification]]:
-    out: dict[int, list[Notification]] = defaultdict(list)
-    for n in rows:
-        if n.message_id is not None:
-            out[n.message_id].append(n)
-    return out

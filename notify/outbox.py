@@ -4,46 +4,26 @@ each message in the database instead of sending it anywhere (``campaign outbox``
 During a delivery run each send collects its outbox rows (``collecting``, a context variable that
 follows the send into Apprise's worker threads); the run's main thread writes them in the same
 transaction as the ledger rows that say they were sent, so an outbox message is recorded exactly
-once. With ``writing_to`` a session is the target instead; outside both, each message is its own
-unit of work.
+once. Outside a run each message is its own unit of work.
 """
 
 from __future__ import annotations
 
 import contextvars
 import datetime as dt
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote, unquote
 
 from apprise.decorators import notify
-from sqlalchemy.orm import Session
 
 from storage.db import session_scope
 from storage.models import OutboxMessage
 
-_lock = threading.Lock()
-_target: Session | None = None
-_clock: dt.datetime | None = None
 _collector: contextvars.ContextVar[tuple[list[OutboxMessage], dt.datetime] | None] = contextvars.ContextVar(
     "outbox_collector", default=None
 )
-
-
-@contextmanager
-def writing_to(session: Session, at: dt.datetime) -> Iterator[None]:
-    """Send outbox messages into ``session``, stamped ``at`` (the run's as_of)."""
-    global _target, _clock
-    with _lock:
-        prev = (_target, _clock)
-        _target, _clock = session, at
-    try:
-        yield
-    finally:
-        with _lock:
-            _target, _clock = prev
 
 
 @contextmanager
@@ -69,11 +49,6 @@ def outbox_plugin(body: str, title: str, notify_type: str, meta: dict[str, Any],
         box, at = collector
         box.append(OutboxMessage(recipient=recipient, title=title, body=body, created_at=at))
         return True
-    with _lock:
-        if _target is not None:
-            _target.add(OutboxMessage(recipient=recipient, title=title, body=body, created_at=_clock))
-            _target.flush()
-            return True
     with session_scope() as s:
         s.add(OutboxMessage(recipient=recipient, title=title, body=body, created_at=dt.datetime.now(dt.UTC)))
     return True

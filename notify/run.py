@@ -9,12 +9,12 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from campaign.periods import Frequency
 from campaign.workdays import WorkCalendar
 from notify.config import NotifyConfig
 from notify.deliver import DeliveryReport, deliver, plan_notifications
 from plan.schema import Plan
-from tasks.instances import DutyContext, complete_from_evidence, duty_row_id, flag_overdue, materialise
+from tasks.instances import DutyContext, duty_row_id
+from tasks.kinds import bring_up_to_date
 
 
 @dataclass
@@ -43,10 +43,8 @@ def remind_all(
         ctx = DutyContext(
             plan, duty, duty_row_id(session, campaign_id, duty.key), campaign_id, as_of, township, calendar
         )
-        if prepare and duty.frequency is not Frequency.EVENT:
-            materialise(session, ctx)
-            complete_from_evidence(session, ctx)
-            flag_overdue(session, ctx)
+        if prepare:
+            bring_up_to_date(session, ctx)
         queued += plan_notifications(session, ctx, drill=cfg.drill)
     session.commit()
     report = (

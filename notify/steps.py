@@ -26,9 +26,6 @@ from storage.models import DutyInstance
 from tasks.due import at_local
 from tasks.instances import DutyContext, _scope
 
-# Steps in the order they happen to one instance (used to tell which step supersedes which).
-REMINDER_ORDER = ("before-", "due")
-
 
 @dataclass(frozen=True)
 class Step:

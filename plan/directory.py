@@ -8,15 +8,24 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, Field, ValidationError, field_validator, model_validator
 
 from plan.load import readable_location
 from plan.schema import Key, Model, Plan, Scope
 
 UNIT_CODE = re.compile(r"^\d{12}$")
+
+
+def _division_code(v: str | None) -> str | None:
+    if v is not None and not UNIT_CODE.match(v):
+        raise ValueError(f"'{v}' is not a 12-digit division code")
+    return v
+
+
+UnitCode = Annotated[str | None, AfterValidator(_division_code)]
 # Fields that would carry a contact. The directory refuses them by name so that a mistake is explained,
 # not just reported as an unknown field.
 CONTACT_FIELDS = frozenset(
@@ -67,7 +76,7 @@ class DirectoryPerson(Model):
     name: str
     role: str = Field(description="责任人, 市级责任领导 …")
     department: str | None = Field(default=None, description="The unit they answer for (责任人)")
-    unit_code: str | None = Field(default=None, description="12-digit division code, for unit-bound people")
+    unit_code: UnitCode = Field(default=None, description="12-digit division code, for unit-bound people")
     items: list[int] = Field(default_factory=list, description="Work items that name them")
 
     @model_validator(mode="before")
@@ -80,19 +89,12 @@ class DirectoryPerson(Model):
     def _name(cls, v: str) -> str:
         return _name_only(v) or v
 
-    @field_validator("unit_code")
-    @classmethod
-    def _code(cls, v: str | None) -> str | None:
-        if v is not None and not UNIT_CODE.match(v):
-            raise ValueError(f"'{v}' is not a 12-digit division code")
-        return v
-
 
 class Holder(Model):
     """Who holds a role in one unit; ``name`` stays null until an operator knows it."""
 
     unit: str = Field(description="The unit's name as in the divisions file, e.g. 瓦房镇")
-    unit_code: str | None = Field(default=None, description="12-digit division code of the unit")
+    unit_code: UnitCode = Field(default=None, description="12-digit division code of the unit")
     name: str | None = None
 
     @model_validator(mode="before")
@@ -104,13 +106,6 @@ class Holder(Model):
     @classmethod
     def _name(cls, v: str | None) -> str | None:
         return _name_only(v)
-
-    @field_validator("unit_code")
-    @classmethod
-    def _code(cls, v: str | None) -> str | None:
-        if v is not None and not UNIT_CODE.match(v):
-            raise ValueError(f"'{v}' is not a 12-digit division code")
-        return v
 
 
 class RoleSlot(Model):

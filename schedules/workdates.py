@@ -15,8 +15,6 @@ running that day runs it, so no instance is left unchecked.
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 from campaign.periods import Frequency, periods_between
 from campaign.workdays import WorkCalendar
@@ -93,8 +91,3 @@ def _cached_dates(plan: Plan, key: str, cal_id: int, cal: WorkCalendar) -> set[d
             _cache.clear()
         hit = _cache[k] = (plan, cal, work_dates(plan, plan.duty(key), cal))
     return hit[2]
-
-
-@lru_cache(maxsize=8)
-def tz_of(name: str) -> ZoneInfo:
-    return ZoneInfo(name)

@@ -122,7 +122,7 @@ def load_catalog(session: Session, path: Path | str, now: dt.datetime) -> LoadRe
     if plan.organisation.directory_file:
         from storage.directory import load_directory_people
 
-        load_directory_people(session, c, resolve(path, plan.organisation.directory_file))
+        load_directory_people(session, c, plan, resolve(path, plan.organisation.directory_file))
     session.flush()
     return LoadResult(c.code, version, changed=True)
 

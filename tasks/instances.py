@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, exists, func, not_, select, text, update
 from sqlalchemy.orm import Session
 
-from campaign.periods import Frequency, Period, periods_between
+from campaign.periods import Period, periods_between
 from campaign.workdays import WorkCalendar
 from plan.schema import Duty, Plan
 from storage.models import Duty as DutyRow
@@ -66,9 +66,9 @@ def periods_to_date(ctx: DutyContext) -> list[Period]:
 
 
 def materialise(session: Session, ctx: DutyContext) -> int:
-    """Upsert one instance per unit × period started by as_of (idempotent); returns rows inserted."""
-    if ctx.duty.frequency is Frequency.EVENT:
-        return 0  # event instances are created from events (tasks.events)
+    """Upsert one instance per unit × period started by as_of (idempotent); returns rows inserted.
+
+    Periodic duties only: event duties get theirs from events (tasks.kinds dispatches)."""
     units = units_for(session, ctx.plan, ctx.duty, ctx.township)
     if units.empty:
         return 0

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from campaign.periods import Frequency
 from plan.schema import Duty
 from tasks.events import complete_from_events, materialise_events
-from tasks.instances import DutyContext, complete_from_evidence, materialise
+from tasks.instances import DutyContext, complete_from_evidence, flag_overdue, materialise
+from tasks.measures import evaluate_targets
 
 Step = Callable[[Session, DutyContext], int]
 
@@ -46,3 +47,12 @@ KINDS: dict[str, DutyKind] = {k.name: k for k in (PERIODIC, EVENT)}
 
 def kind_of(duty: Duty) -> DutyKind:
     return EVENT if duty.frequency is Frequency.EVENT else PERIODIC
+
+
+def bring_up_to_date(session: Session, ctx: DutyContext) -> None:
+    """Every step before reminders, in one unit of work: what a duty flow's tasks do one by one."""
+    kind = kind_of(ctx.duty)
+    kind.materialise(session, ctx)
+    kind.complete(session, ctx)
+    evaluate_targets(session, ctx)
+    flag_overdue(session, ctx)

@@ -16,19 +16,18 @@ class UnknownTownship(LookupError):
 
 
 def resolve_township(session: Session, plan: Plan, township: str | None) -> str | None:
-    """A township given by full name, short name or division code → its code (None stays None)."""
+    """A township given by full name, short name or division code → its code (None stays None).
+
+    The same matcher the report import uses, so an unknown name gets the closest official names."""
     if not township:
         return None
-    t = township.strip()
-    codes = township_codes(session, plan)
-    rows = session.execute(
-        select(Division.code, Division.name, Division.short_name).where(Division.code.in_(codes))
-    ).all()
-    for code, name, short in rows:
-        if t in (code, name, short):
-            return str(code)
-    names = "、".join(name for _, name, _ in rows)
-    raise UnknownTownship(f"没有名为“{township}”的乡镇 (unknown township '{township}'); 可选: {names}")
+    from tasks.imports.divisions import DivisionIndex
+    from tasks.imports.errors import CellError
+
+    try:
+        return DivisionIndex.load(session, plan).township(township.strip())
+    except CellError as exc:
+        raise UnknownTownship(str(exc)) from None
 
 
 def units_for(session: Session, plan: Plan, duty: Duty, township: str | None = None) -> pd.DataFrame:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -79,3 +80,35 @@ def test_a_changed_catalog_loads_as_a_new_version_and_keeps_history(session: Ses
 def test_every_township_has_a_party_secretary_slot(session: Session) -> None:
     n = session.scalar(select(func.count()).select_from(Person).where(Person.role == "乡镇党委书记"))
     assert n == 18
+
+
+def test_a_role_holder_named_in_the_directory_gets_the_name(session: Session, tmp_path: Path) -> None:
+    from storage.directory import load_directory_people
+
+    text = (CATALOG.parent / "taonan-2018.directory.yaml").read_text(encoding="utf-8")
+    marker = "  - role: 乡镇党委书记\n"
+    assert marker in text
+    start = text.index(marker)
+    end = text.find("\n  - role:", start + len(marker))
+    slot = text[start : end if end != -1 else len(text)]
+    named = slot.replace("holders: []", "holders:\n      - {unit: 瓦房, name: 王某}")
+    assert named != slot, slot
+    directory = tmp_path / "dir.yaml"
+    directory.write_text(text.replace(slot, named), encoding="utf-8")
+    c, plan = current_plan(session, "taonan-2018")
+    load_directory_people(session, c, plan, directory)
+    row = session.scalar(select(Person).where(Person.key == "乡镇党委书记@220881100000"))
+    assert row is not None and row.name == "王某" and row.title == "瓦房镇乡镇党委书记"
+
+
+def test_a_directory_with_an_unknown_role_unit_is_refused_whole(session: Session, tmp_path: Path) -> None:
+    from plan.directory import DirectoryError
+    from storage.directory import load_directory_people
+
+    text = (CATALOG.parent / "taonan-2018.directory.yaml").read_text(encoding="utf-8")
+    bad = text.replace("holders: []", "holders:\n      - {unit: 不存在镇, name: 王某}", 1)
+    directory = tmp_path / "dir.yaml"
+    directory.write_text(bad, encoding="utf-8")
+    c, plan = current_plan(session, "taonan-2018")
+    with pytest.raises(DirectoryError, match="unknown unit '不存在镇'"):
+        load_directory_people(session, c, plan, directory)
